@@ -1,0 +1,107 @@
+# Stackyard build. Objects go under build/, binaries under bin/.
+#   make          build bin/stackyard
+#   make test     install deps, build, run unit + integration tests + fuzz smoke
+#   make check    the same tests against an ASan+UBSan build
+#   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make bench    benchmarks; figures go to stdout (record in docs/BENCHMARKS.md)
+#   make run      install deps, build, run
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+BASEFLAGS := -std=gnu11 $(WARN) -fno-omit-frame-pointer -D_GNU_SOURCE -MMD -MP
+LIBS    := -ldeflate -lxxhash -lm
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+
+BUILD   ?= build
+BIN     ?= bin
+SAN     :=
+
+LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRC := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/*/test_*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIBA    := $(BUILD)/libstackyard.a
+UNIT_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+ALL_CFLAGS = $(BASEFLAGS) $(CFLAGS) $(SAN) -DSTACKYARD_VERSION='"$(VERSION)"'
+
+.PHONY: all deps test unit integration check fuzz fuzz-smoke bench run clean tools
+
+all: $(BIN)/stackyard tools
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/stackyard: $(CLI_OBJ) $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+tools: $(TOOL_BIN)
+
+# The test runner prints one summary line: "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@BUILD=$(BUILD) BIN=$(BIN) PYTHON=$(PYTHON) FUZZ_SMOKE=$${FUZZ_SMOKE-10} bash tests/run.sh
+
+# Same suite against a sanitizer build in build/san, bin/san.
+check: deps
+	@$(MAKE) --no-print-directory test BUILD=build/san BIN=bin/san \
+		CFLAGS="-O1 -g" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		FUZZ_SMOKE=0
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@BUILD=$(BUILD) bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@BUILD=$(BUILD) BIN=$(BIN) bash bench/run.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

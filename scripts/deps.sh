@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install every Debian package that building, running and testing Stackyard
+# needs. Idempotent: when everything is present it only runs dpkg-query and
+# exits; apt-get update runs only when something is missing.
+set -euo pipefail
+
+PKGS=(
+	build-essential make pkg-config clang llvm
+	libdeflate-dev libzstd-dev libxxhash-dev libsqlite3-dev libyaml-dev
+	libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev
+	golang-go python3 python3-pytest
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,21 @@
+/* file: whole-file reading and crash-safe writing. */
+#ifndef STACKYARD_BASE_FILE_H
+#define STACKYARD_BASE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Read all of path ("-" is standard input) into *data (caller frees with
+ * free()). Fails with -EFBIG when the file is larger than max bytes. */
+int file_read(const char *path, size_t max, uint8_t **data, size_t *len,
+	      struct err *e);
+
+/* Write len bytes to path atomically: a temporary file beside it, fsync,
+ * rename, fsync of the directory. On failure path is untouched. "-" writes
+ * to standard output. */
+int file_write_atomic(const char *path, const void *data, size_t len,
+		      struct err *e);
+
+#endif

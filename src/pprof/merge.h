@@ -1,0 +1,34 @@
+/* merge: combine profiles exactly as pprof's profile.Merge does.
+ *
+ * Requirements (pprof's compatible()): the same period_type, and the same
+ * sample types (type and unit) in the same order; otherwise -EINVAL with a
+ * message naming the first difference.
+ *
+ * Identity, as pprof keys it:
+ *   mapping  (size rounded up to 4 KiB, file offset, build id else file)
+ *   function (name, system name, file name, start line)
+ *   location (address - mapping start, mapping, is_folded, lines)
+ *   sample   (locations, string labels, numeric labels with units)
+ * Values of equal samples are summed; samples whose values are all zero are
+ * dropped; ids are renumbered densely from 1 in first-seen order, the first
+ * mapping seen first. Header: time_nanos min (pprof's rule), duration_nanos
+ * summed, period max, comments united, default_sample_type and doc_url the
+ * first non-empty, the rest from the first profile.
+ *
+ * The sources are not changed. *out is a new profile (pprof_free()). */
+#ifndef STACKYARD_PPROF_MERGE_H
+#define STACKYARD_PPROF_MERGE_H
+
+#include <stddef.h>
+
+#include "../base/err.h"
+#include "profile.h"
+
+/* Returns 0 if a and b can be merged, else -EINVAL with the reason. */
+int pprof_compatible(const struct pprof_profile *a,
+		     const struct pprof_profile *b, struct err *e);
+
+int pprof_merge(struct pprof_profile *const *srcs, size_t n,
+		struct pprof_profile **out, struct err *e);
+
+#endif

@@ -30,7 +30,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct arena;
 struct intern;
 
 /* Caps on what an untrusted profile can make us allocate. Exceeding one is
@@ -130,11 +129,11 @@ struct pprof_profile {
 
 	/* Private to profile.c / decode.c: ownership and builder state. */
 	uint8_t *backing;     /* decoded bytes that str[] may point into */
-	struct arena *arena;  /* builder-added string bytes */
 	struct intern *strtab;/* builder string dedup, created on demand */
+	uint32_t *stridx;     /* strtab id -> str[] index */
 	size_t cap_str, cap_sample_type, cap_sample, cap_sample_loc, cap_value,
 		cap_label, cap_mapping, cap_location, cap_line, cap_function,
-		cap_comment;
+		cap_comment, cap_stridx;
 };
 
 struct pprof_profile *pprof_new(void);

@@ -64,4 +64,19 @@ void stacktree_write_folded(struct stacktree *t, struct buf *out);
 void pprof_frame_name(const struct pprof_profile *p, uint32_t loc, uint32_t k,
 		      struct buf *out);
 
+/* The frames of p's locations as name ids interned in names, each name
+ * formatted and interned once per profile (per function where it has a
+ * name), so that walking samples neither formats nor hashes. frames_get
+ * returns location loc's *n frames root first: the physical caller, then
+ * its inlinees, the innermost last, valid until pprof_frames_free(). Shared
+ * by stacktree and top; pprof_frames_free(NULL) is a no-op. */
+struct intern;
+struct pprof_frames;
+
+struct pprof_frames *pprof_frames_new(const struct pprof_profile *p,
+				      struct intern *names);
+void pprof_frames_free(struct pprof_frames *f);
+const uint32_t *pprof_frames_get(struct pprof_frames *f, uint32_t loc,
+				 uint32_t *n);
+
 #endif

@@ -1,0 +1,111 @@
+#include "pbwire.h"
+
+const char *pb_strerror(int rc)
+{
+	switch (rc) {
+	case PB_ERR_TRUNCATED:
+		return "truncated field";
+	case PB_ERR_VARINT:
+		return "varint longer than 10 bytes";
+	case PB_ERR_WIRETYPE:
+		return "unknown wire type";
+	case PB_ERR_FIELDNUM:
+		return "field number 0";
+	default:
+		return "ok";
+	}
+}
+
+int pb_next(struct pb_reader *r, struct pb_field *f)
+{
+	uint64_t tag, len;
+	int rc;
+
+	if (r->p >= r->end)
+		return 0;
+	rc = pb_varint(&r->p, r->end, &tag);
+	if (rc)
+		return rc;
+	if ((tag >> 3) == 0 || (tag >> 3) > UINT32_MAX)
+		return PB_ERR_FIELDNUM;
+	f->num = (uint32_t)(tag >> 3);
+	f->wt = (uint8_t)(tag & 7);
+	switch (f->wt) {
+	case PB_VARINT:
+		return pb_varint(&r->p, r->end, &f->v) ? PB_ERR_TRUNCATED : 1;
+	case PB_FIXED64:
+		if (r->end - r->p < 8)
+			return PB_ERR_TRUNCATED;
+		f->v = 0;
+		for (int i = 7; i >= 0; i--)
+			f->v = (f->v << 8) | r->p[i];
+		r->p += 8;
+		return 1;
+	case PB_FIXED32:
+		if (r->end - r->p < 4)
+			return PB_ERR_TRUNCATED;
+		f->v = (uint64_t)r->p[0] | (uint64_t)r->p[1] << 8 |
+		       (uint64_t)r->p[2] << 16 | (uint64_t)r->p[3] << 24;
+		r->p += 4;
+		return 1;
+	case PB_LEN:
+		rc = pb_varint(&r->p, r->end, &len);
+		if (rc)
+			return rc;
+		if (len > (uint64_t)(r->end - r->p))
+			return PB_ERR_TRUNCATED;
+		f->data = r->p;
+		f->len = (size_t)len;
+		r->p += len;
+		return 1;
+	default:
+		return PB_ERR_WIRETYPE;
+	}
+}
+
+size_t pb_count_varints(const uint8_t *p, size_t len)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < len; i++)
+		n += p[i] < 0x80;
+	return n;
+}
+
+void pb_put_varint(struct buf *b, uint64_t v)
+{
+	uint8_t tmp[10];
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		tmp[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	tmp[n++] = (uint8_t)v;
+	buf_append(b, tmp, n);
+}
+
+void pb_put_tag(struct buf *b, uint32_t num, int wt)
+{
+	pb_put_varint(b, ((uint64_t)num << 3) | (uint64_t)wt);
+}
+
+void pb_put_uint(struct buf *b, uint32_t num, uint64_t v)
+{
+	if (!v)
+		return;
+	pb_put_tag(b, num, PB_VARINT);
+	pb_put_varint(b, v);
+}
+
+void pb_put_int(struct buf *b, uint32_t num, int64_t v)
+{
+	pb_put_uint(b, num, (uint64_t)v);
+}
+
+void pb_put_bytes(struct buf *b, uint32_t num, const void *p, size_t len)
+{
+	pb_put_tag(b, num, PB_LEN);
+	pb_put_varint(b, len);
+	buf_append(b, p, len);
+}

@@ -1,0 +1,176 @@
+#include "flamegraph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/json.h"
+#include "../base/xalloc.h"
+
+struct fg_item {
+	uint32_t node;
+	int64_t x; /* absolute offset from the left edge */
+};
+
+struct fg_level {
+	struct fg_item *item;
+	size_t n, cap;
+};
+
+/* State of one rendering: levels go to a side buffer because the names
+ * that precede them in the JSON are known only once every level is out. */
+struct fg {
+	struct stacktree *t;
+	const struct stacktree_node *node;
+	struct fg_level cur, next;
+	uint32_t *index;  /* tree name id -> names[] position, or UINT32_MAX */
+	uint32_t *order;  /* names[] position -> tree name id */
+	uint32_t norder;
+	struct buf levels;
+	int64_t max_self;
+};
+
+static void fg_init(struct fg *g, struct stacktree *t)
+{
+	size_t nnames = stacktree_nnames(t), n;
+
+	memset(g, 0, sizeof(*g));
+	g->t = t;
+	g->node = stacktree_nodes(t, &n);
+	g->index = xmalloc(nnames * sizeof(*g->index));
+	memset(g->index, 0xff, nnames * sizeof(*g->index));
+	g->order = xmalloc(nnames * sizeof(*g->order));
+}
+
+static void fg_release(struct fg *g)
+{
+	free(g->cur.item);
+	free(g->next.item);
+	free(g->index);
+	free(g->order);
+	buf_release(&g->levels);
+}
+
+/* names[] position of a tree name, assigned in order of first emission. */
+static uint32_t fg_name_index(struct fg *g, uint32_t name)
+{
+	if (g->index[name] == UINT32_MAX) {
+		g->index[name] = g->norder;
+		g->order[g->norder++] = name;
+	}
+	return g->index[name];
+}
+
+static void fg_push(struct fg_level *l, uint32_t node, int64_t x)
+{
+	XGROW(l->item, l->cap, l->n + 1);
+	l->item[l->n].node = node;
+	l->item[l->n].x = x;
+	l->n++;
+}
+
+/* Queue node's children for the next level: its self comes first, then
+ * each child in name order takes its total's width. */
+static void fg_queue_children(struct fg *g, const struct fg_item *it)
+{
+	int64_t x = it->x + g->node[it->node].self;
+	const uint32_t *c;
+	size_t n, i;
+
+	c = stacktree_children(g->t, it->node, &n);
+	for (i = 0; i < n; i++) {
+		if (!g->node[c[i]].total)
+			continue;
+		fg_push(&g->next, c[i], x);
+		x += g->node[c[i]].total;
+	}
+}
+
+static void fg_put_int(struct buf *b, int64_t v, int comma)
+{
+	if (comma)
+		buf_putc(b, ',');
+	buf_put_i64(b, v);
+}
+
+/* Emit the current level as one row and queue the next one. */
+static void fg_emit_level(struct fg *g)
+{
+	int64_t end = 0; /* previous node's abs x + total */
+	const struct stacktree_node *n;
+	size_t i;
+
+	buf_putc(&g->levels, g->levels.len ? ',' : '[');
+	buf_putc(&g->levels, '[');
+	for (i = 0; i < g->cur.n; i++) {
+		n = &g->node[g->cur.item[i].node];
+		fg_put_int(&g->levels, g->cur.item[i].x - end, i > 0);
+		fg_put_int(&g->levels, n->total, 1);
+		fg_put_int(&g->levels, n->self, 1);
+		fg_put_int(&g->levels, fg_name_index(g, n->name), 1);
+		end = g->cur.item[i].x + n->total;
+		if (n->self > g->max_self)
+			g->max_self = n->self;
+		fg_queue_children(g, &g->cur.item[i]);
+	}
+	buf_putc(&g->levels, ']');
+}
+
+static void fg_put_names(struct fg *g, struct buf *out)
+{
+	const char *s;
+	size_t len;
+	uint32_t i;
+
+	buf_putc(out, '[');
+	for (i = 0; i < g->norder; i++) {
+		if (i)
+			buf_putc(out, ',');
+		s = stacktree_name_str(g->t, g->order[i], &len);
+		json_put_str(out, s, len);
+	}
+	buf_putc(out, ']');
+}
+
+static void fg_put_meta(const struct flamegraph_meta *m, struct buf *out)
+{
+	const char *name = m && m->name ? m->name : "";
+	const char *units = m && m->units ? m->units : "";
+
+	buf_puts(out, "\"metadata\":{\"format\":\"single\",\"name\":");
+	json_put_str(out, name, strlen(name));
+	buf_puts(out, ",\"units\":");
+	json_put_str(out, units, strlen(units));
+	buf_putc(out, '}');
+}
+
+/* Breadth first, one level at a time; the root is always drawn so that an
+ * empty tree still renders as a lone "total" bar. */
+void flamegraph_write_json(struct stacktree *t, const struct flamegraph_meta *m,
+			   struct buf *out)
+{
+	struct fg g;
+	struct fg_level swap;
+
+	fg_init(&g, t);
+	fg_push(&g.cur, 0, 0);
+	while (g.cur.n) {
+		fg_emit_level(&g);
+		swap = g.cur;
+		g.cur = g.next;
+		g.next = swap;
+		g.next.n = 0;
+	}
+	buf_putc(&g.levels, ']');
+	buf_puts(out, "{\"version\":1,\"flamebearer\":{\"names\":");
+	fg_put_names(&g, out);
+	buf_puts(out, ",\"levels\":");
+	buf_append(out, g.levels.data, g.levels.len);
+	buf_puts(out, ",\"numTicks\":");
+	buf_put_i64(out, g.node[0].total);
+	buf_puts(out, ",\"maxSelf\":");
+	buf_put_i64(out, g.max_self);
+	buf_puts(out, "},");
+	fg_put_meta(m, out);
+	buf_putc(out, '}');
+	fg_release(&g);
+}

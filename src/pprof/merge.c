@@ -174,13 +174,16 @@ static uint32_t map_location(struct merger *m, uint32_t li)
 		addr = (uint64_t)((int64_t)s->address + m->mapoff[mi]);
 		keyaddr = s->address - m->src->mapping[mi].start;
 	}
+	/* Functions first: map_function() uses m->key itself. */
+	for (k = 0; k < s->nline; k++)
+		map_function(m, m->src->line[s->line_off + k].function);
 	buf_reset(&m->key);
 	key_u64(&m->key, keyaddr);
 	key_u64(&m->key, dmap);
 	key_u64(&m->key, s->is_folded);
 	for (k = 0; k < s->nline; k++) {
 		const struct pprof_line *ln = &m->src->line[s->line_off + k];
-		key_u64(&m->key, map_function(m, ln->function));
+		key_u64(&m->key, m->fnmap[ln->function]);
 		key_u64(&m->key, (uint64_t)ln->line);
 		key_u64(&m->key, (uint64_t)ln->column);
 	}

@@ -53,7 +53,8 @@ static void put_unsymbolized(const struct pprof_profile *p,
 			     const struct pprof_location *l, struct buf *out)
 {
 	if (l->mapping) {
-		struct pprof_str f = pprof_s(p, p->mapping[l->mapping - 1].filename);
+		const struct pprof_mapping *m = &p->mapping[l->mapping - 1];
+		struct pprof_str f = pprof_s(p, m->filename);
 
 		if (f.len) {
 			put_basename(out, f);
@@ -298,9 +299,11 @@ void stacktree_add_pprof(struct stacktree *t, const struct pprof_profile *p,
 static int name_cmp(const void *a, const void *b, void *arg)
 {
 	const struct stacktree *t = arg;
+	uint32_t na = t->node[*(const uint32_t *)a].name;
+	uint32_t nb = t->node[*(const uint32_t *)b].name;
 	size_t la, lb;
-	const char *sa = stacktree_name_str(t, t->node[*(const uint32_t *)a].name, &la);
-	const char *sb = stacktree_name_str(t, t->node[*(const uint32_t *)b].name, &lb);
+	const char *sa = stacktree_name_str(t, na, &la);
+	const char *sb = stacktree_name_str(t, nb, &lb);
 	int c = memcmp(sa, sb, la < lb ? la : lb);
 
 	if (c)

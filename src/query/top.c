@@ -203,11 +203,13 @@ static void top_put_header(struct top *t, const char *unit, size_t shown,
 {
 	if (t->type)
 		buf_printf(out, "Type: %s\n", t->type);
-	buf_printf(out, "Showing nodes accounting for %lld%s, %.2f%% of %lld%s total\n",
+	buf_printf(out,
+		   "Showing nodes accounting for %lld%s, %.2f%% of %lld%s total\n",
 		   (long long)shown_flat, unit, top_pct(t, shown_flat),
 		   (long long)top_total(t), unit);
 	if (shown < nrows)
-		buf_printf(out, "Showing top %zu nodes out of %zu\n", shown, nrows);
+		buf_printf(out, "Showing top %zu nodes out of %zu\n", shown,
+			   nrows);
 	buf_printf(out, "%10s %7s %7s %10s %7s\n", "flat", "flat%", "sum%",
 		   "cum", "cum%");
 }

@@ -18,9 +18,11 @@ static size_t slot_of(uint64_t k, size_t mask)
 
 static void alloc_slots(struct u64map *m, size_t n)
 {
-	m->keys = xmalloc(n * sizeof(uint64_t));
-	m->vals = xmalloc(n * sizeof(uint32_t));
-	memset(m->vals, 0xff, n * sizeof(uint32_t));
+	size_t i;
+
+	m->slots = xmalloc(n * sizeof(*m->slots));
+	for (i = 0; i < n; i++)
+		m->slots[i].val = U64MAP_NONE;
 	m->mask = n - 1;
 }
 
@@ -38,45 +40,40 @@ void u64map_release(struct u64map *m)
 {
 	if (!m)
 		return;
-	free(m->keys);
-	free(m->vals);
-	m->keys = NULL;
-	m->vals = NULL;
+	free(m->slots);
+	m->slots = NULL;
 	m->mask = m->len = 0;
 }
 
 static void grow(struct u64map *m)
 {
-	uint64_t *ok = m->keys;
-	uint32_t *ov = m->vals;
+	struct u64map_slot *old = m->slots;
 	size_t on = m->mask + 1, i;
 
 	alloc_slots(m, on * 2);
 	for (i = 0; i < on; i++) {
 		size_t j;
-		if (ov[i] == U64MAP_NONE)
+		if (old[i].val == U64MAP_NONE)
 			continue;
-		j = slot_of(ok[i], m->mask);
-		while (m->vals[j] != U64MAP_NONE)
+		j = slot_of(old[i].key, m->mask);
+		while (m->slots[j].val != U64MAP_NONE)
 			j = (j + 1) & m->mask;
-		m->keys[j] = ok[i];
-		m->vals[j] = ov[i];
+		m->slots[j] = old[i];
 	}
-	free(ok);
-	free(ov);
+	free(old);
 }
 
 uint32_t u64map_put(struct u64map *m, uint64_t key, uint32_t val)
 {
 	size_t i = slot_of(key, m->mask);
 
-	while (m->vals[i] != U64MAP_NONE) {
-		if (m->keys[i] == key)
-			return m->vals[i];
+	while (m->slots[i].val != U64MAP_NONE) {
+		if (m->slots[i].key == key)
+			return m->slots[i].val;
 		i = (i + 1) & m->mask;
 	}
-	m->keys[i] = key;
-	m->vals[i] = val;
+	m->slots[i].key = key;
+	m->slots[i].val = val;
 	if (++m->len * 2 > m->mask + 1)
 		grow(m);
 	return U64MAP_NONE;
@@ -86,9 +83,9 @@ uint32_t u64map_get(const struct u64map *m, uint64_t key)
 {
 	size_t i = slot_of(key, m->mask);
 
-	while (m->vals[i] != U64MAP_NONE) {
-		if (m->keys[i] == key)
-			return m->vals[i];
+	while (m->slots[i].val != U64MAP_NONE) {
+		if (m->slots[i].key == key)
+			return m->slots[i].val;
 		i = (i + 1) & m->mask;
 	}
 	return U64MAP_NONE;

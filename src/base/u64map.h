@@ -1,8 +1,9 @@
-/* u64map: a uint64 -> uint32 hash map (open addressing).
+/* u64map: a uint64 -> uint32 hash map (open addressing, linear probing).
  *
  * Used to resolve sparse pprof ids (addresses used as ids, Node.js key maps)
- * to dense array indices. The map owns its memory; u64map_free(NULL) is a
- * no-op. Key 0 is allowed. */
+ * to dense array indices, and for (parent, name) -> child in stack trees.
+ * Key and value share a slot so a lookup touches one cache line. The map
+ * owns its memory; u64map_release(NULL) is a no-op. Key 0 is allowed. */
 #ifndef STACKYARD_BASE_U64MAP_H
 #define STACKYARD_BASE_U64MAP_H
 
@@ -11,9 +12,13 @@
 
 #define U64MAP_NONE UINT32_MAX
 
+struct u64map_slot {
+	uint64_t key;
+	uint32_t val; /* U64MAP_NONE marks an empty slot */
+};
+
 struct u64map {
-	uint64_t *keys;
-	uint32_t *vals;   /* U64MAP_NONE marks an empty slot */
+	struct u64map_slot *slots;
 	size_t mask, len;
 };
 

@@ -516,7 +516,7 @@ static int idx_build(struct dec *d, struct idx *x, size_t n,
 
 	x->n = n;
 	x->dense = 1;
-	x->map.vals = NULL;
+	x->map.slots = NULL;
 	for (i = 0; i < n && x->dense; i++)
 		x->dense = id_of(d->p, i) == i + 1;
 	if (x->dense)

@@ -124,7 +124,8 @@ uint32_t pprof_add_location(struct pprof_profile *p, uint32_t nline)
 	l->id = (uint64_t)p->nlocation + 1;
 	l->line_off = (uint32_t)p->nline;
 	l->nline = nline;
-	memset(&p->line[p->nline], 0, nline * sizeof(p->line[0]));
+	if (nline)
+		memset(&p->line[p->nline], 0, nline * sizeof(p->line[0]));
 	p->nline += nline;
 	return p->nlocation++;
 }
@@ -149,7 +150,8 @@ size_t pprof_add_sample(struct pprof_profile *p, const uint32_t *locs,
 	p->nsample_loc += nloc;
 	if (nv)
 		memcpy(&p->value[p->nsample * nv], values, nv * sizeof(*values));
-	memset(&p->label[p->nlabel], 0, nlabel * sizeof(p->label[0]));
+	if (nlabel)
+		memset(&p->label[p->nlabel], 0, nlabel * sizeof(p->label[0]));
 	p->nlabel += nlabel;
 	return p->nsample++;
 }

@@ -189,17 +189,36 @@ static double top_pct(const struct top *t, int64_t v)
 	return t->total ? 100.0 * (double)v / (double)t->total : 0.0;
 }
 
-/* "<value><unit>" right-aligned in a pprof column. */
-static void top_put_amount(struct buf *out, int64_t v, const char *unit)
+/* "<value><unit>" right-aligned in a column of width w. */
+static void top_put_amount(struct buf *out, int64_t v, const char *unit,
+			   int w)
 {
 	char num[64];
 
 	snprintf(num, sizeof(num), "%lld%s", (long long)v, unit);
-	buf_printf(out, "%10s", num);
+	buf_printf(out, "%*s", w, num);
+}
+
+/* pprof's 10 columns, widened when a long unit ("nanoseconds") would
+ * otherwise push rows out of line. */
+static int top_amount_width(const struct top_row *r, size_t n,
+			    const char *unit)
+{
+	int w = 10, l;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		l = snprintf(NULL, 0, "%lld%s", (long long)r[i].flat, unit);
+		w = l > w ? l : w;
+		l = snprintf(NULL, 0, "%lld%s", (long long)r[i].cum, unit);
+		w = l > w ? l : w;
+	}
+	return w;
 }
 
 static void top_put_header(struct top *t, const char *unit, size_t shown,
-			   size_t nrows, int64_t shown_flat, struct buf *out)
+			   size_t nrows, int64_t shown_flat, int w,
+			   struct buf *out)
 {
 	if (t->type)
 		buf_printf(out, "Type: %s\n", t->type);
@@ -210,20 +229,20 @@ static void top_put_header(struct top *t, const char *unit, size_t shown,
 	if (shown < nrows)
 		buf_printf(out, "Showing top %zu nodes out of %zu\n", shown,
 			   nrows);
-	buf_printf(out, "%10s %7s %7s %10s %7s\n", "flat", "flat%", "sum%",
-		   "cum", "cum%");
+	buf_printf(out, "%*s %7s %7s %*s %7s\n", w, "flat", "flat%", "sum%",
+		   w, "cum", "cum%");
 }
 
 static void top_put_row(struct top *t, const struct top_row *r,
-			const char *unit, int64_t sum, struct buf *out)
+			const char *unit, int w, int64_t sum, struct buf *out)
 {
 	const char *name;
 	size_t len;
 
-	top_put_amount(out, r->flat, unit);
+	top_put_amount(out, r->flat, unit, w);
 	buf_printf(out, " %6.2f%% %6.2f%% ", top_pct(t, r->flat),
 		   top_pct(t, sum));
-	top_put_amount(out, r->cum, unit);
+	top_put_amount(out, r->cum, unit, w);
 	buf_printf(out, " %6.2f%%  ", top_pct(t, r->cum));
 	name = top_name(t, r->name, &len);
 	buf_append(out, name, len);
@@ -241,16 +260,18 @@ void top_write_text(struct top *t, const char *unit, size_t limit,
 	size_t n, shown, i;
 	const struct top_row *r = top_rows(t, &n);
 	int64_t shown_flat = 0, sum = 0;
+	int w;
 
 	if (!unit)
 		unit = "";
 	shown = top_shown(n, limit);
+	w = top_amount_width(r, shown, unit);
 	for (i = 0; i < shown; i++)
 		shown_flat += r[i].flat;
-	top_put_header(t, unit, shown, n, shown_flat, out);
+	top_put_header(t, unit, shown, n, shown_flat, w, out);
 	for (i = 0; i < shown; i++) {
 		sum += r[i].flat;
-		top_put_row(t, &r[i], unit, sum, out);
+		top_put_row(t, &r[i], unit, w, sum, out);
 	}
 }
 

@@ -1,5 +1,7 @@
 #include "top.h"
 
+#include "units.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,66 +186,58 @@ const char *top_name(const struct top *t, uint32_t name, size_t *len)
 
 /* ---- reports ---- */
 
-static double top_pct(const struct top *t, int64_t v)
-{
-	return t->total ? 100.0 * (double)v / (double)t->total : 0.0;
-}
-
-/* "<value><unit>" right-aligned in a column of width w. */
+/* A value as pprof prints it, right-aligned in a column of width w. */
 static void top_put_amount(struct buf *out, int64_t v, const char *unit,
-			   int w)
+			   const char *to, int w)
 {
-	char num[64];
+	struct buf num = BUF_INIT;
 
-	snprintf(num, sizeof(num), "%lld%s", (long long)v, unit);
-	buf_printf(out, "%*s", w, num);
+	units_label_to(&num, v, unit, to);
+	buf_printf(out, "%*s", w, num.data ? (char *)num.data : "");
+	buf_release(&num);
 }
 
-/* pprof's 10 columns, widened when a long unit ("nanoseconds") would
- * otherwise push rows out of line. */
-static int top_amount_width(const struct top_row *r, size_t n,
-			    const char *unit)
-{
-	int w = 10, l;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		l = snprintf(NULL, 0, "%lld%s", (long long)r[i].flat, unit);
-		w = l > w ? l : w;
-		l = snprintf(NULL, 0, "%lld%s", (long long)r[i].cum, unit);
-		w = l > w ? l : w;
-	}
-	return w;
-}
-
-static void top_put_header(struct top *t, const char *unit, size_t shown,
-			   size_t nrows, int64_t shown_flat, int w,
+static void top_put_header(struct top *t, const char *unit, const char *to,
+			   size_t shown, size_t nrows, int64_t shown_flat,
 			   struct buf *out)
 {
+	struct buf pct = BUF_INIT;
+	const char *p;
+
 	if (t->type)
 		buf_printf(out, "Type: %s\n", t->type);
-	buf_printf(out,
-		   "Showing nodes accounting for %lld%s, %.2f%% of %lld%s total\n",
-		   (long long)shown_flat, unit, top_pct(t, shown_flat),
-		   (long long)top_total(t), unit);
+	units_percent(&pct, shown_flat, top_total(t));
+	for (p = (const char *)pct.data; *p == ' '; p++)
+		;
+	buf_puts(out, "Showing nodes accounting for ");
+	units_label_to(out, shown_flat, unit, to);
+	buf_printf(out, ", %s of ", p);
+	units_label_to(out, top_total(t), unit, to);
+	buf_puts(out, " total\n");
 	if (shown < nrows)
-		buf_printf(out, "Showing top %zu nodes out of %zu\n", shown,
-			   nrows);
-	buf_printf(out, "%*s %7s %7s %*s %7s\n", w, "flat", "flat%", "sum%",
-		   w, "cum", "cum%");
+		buf_printf(out, "Showing top %zu nodes out of %zu\n", shown, nrows);
+	buf_puts(out, "      flat  flat%   sum%        cum   cum%\n");
+	buf_release(&pct);
 }
 
+/* pprof's row: "%10s %s %s %10s %s  %s" (flat, flat%, sum%, cum, cum%, name). */
 static void top_put_row(struct top *t, const struct top_row *r,
-			const char *unit, int w, int64_t sum, struct buf *out)
+			const char *unit, const char *to, int64_t sum,
+			struct buf *out)
 {
 	const char *name;
 	size_t len;
 
-	top_put_amount(out, r->flat, unit, w);
-	buf_printf(out, " %6.2f%% %6.2f%% ", top_pct(t, r->flat),
-		   top_pct(t, sum));
-	top_put_amount(out, r->cum, unit, w);
-	buf_printf(out, " %6.2f%%  ", top_pct(t, r->cum));
+	top_put_amount(out, r->flat, unit, to, 10);
+	buf_putc(out, ' ');
+	units_percent(out, r->flat, top_total(t));
+	buf_putc(out, ' ');
+	units_percent(out, sum, top_total(t));
+	buf_putc(out, ' ');
+	top_put_amount(out, r->cum, unit, to, 10);
+	buf_putc(out, ' ');
+	units_percent(out, r->cum, top_total(t));
+	buf_puts(out, "  ");
 	name = top_name(t, r->name, &len);
 	buf_append(out, name, len);
 	buf_putc(out, '\n');
@@ -259,19 +253,23 @@ void top_write_text(struct top *t, const char *unit, size_t limit,
 {
 	size_t n, shown, i;
 	const struct top_row *r = top_rows(t, &n);
-	int64_t shown_flat = 0, sum = 0;
-	int w;
+	int64_t shown_flat = 0, sum = 0, min = 0;
+	const char *to;
 
 	if (!unit)
 		unit = "";
 	shown = top_shown(n, limit);
-	w = top_amount_width(r, shown, unit);
-	for (i = 0; i < shown; i++)
+	for (i = 0; i < shown; i++) {
+		int64_t v = r[i].flat ? llabs(r[i].flat) : llabs(r[i].cum);
 		shown_flat += r[i].flat;
-	top_put_header(t, unit, shown, n, shown_flat, w, out);
+		if (v && (!min || v < min))
+			min = v;
+	}
+	to = units_report_unit(min, top_total(t), unit);
+	top_put_header(t, unit, to, shown, n, shown_flat, out);
 	for (i = 0; i < shown; i++) {
 		sum += r[i].flat;
-		top_put_row(t, &r[i], unit, w, sum, out);
+		top_put_row(t, &r[i], unit, to, sum, out);
 	}
 }
 

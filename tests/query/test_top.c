@@ -308,15 +308,16 @@ static void test_write_text(void **state)
 		"Type: cpu\n"
 		"Showing nodes accounting for 15ns, 88.24% of 17ns total\n"
 		"Showing top 2 nodes out of 3\n"
-		"      flat   flat%    sum%        cum    cum%\n"
-		"      10ns  58.82%  58.82%       10ns  58.82%  a\n"
-		"       5ns  29.41%  88.24%        5ns  29.41%  b\n");
+		"      flat  flat%   sum%        cum   cum%\n"
+		"      10ns 58.82% 58.82%       10ns 58.82%  a\n"
+		"       5ns 29.41% 88.24%        5ns 29.41%  b\n");
 	buf_release(&b);
 	top_free(t);
 	pprof_free(p);
 }
 
-/* A long unit widens both amount columns instead of shifting rows. */
+/* A spelled-out unit ("nanoseconds") is scaled as pprof does: one unit for
+ * the whole report, chosen from the smallest value shown. */
 static void test_write_text_wide_unit(void **state)
 {
 	struct pprof_profile *p = simple_profile();
@@ -328,12 +329,11 @@ static void test_write_text_wide_unit(void **state)
 	top_write_text(t, "nanoseconds", 0, &b);
 	assert_string_equal((char *)b.data,
 		"Type: cpu\n"
-		"Showing nodes accounting for 17nanoseconds, 100.00% of "
-		"17nanoseconds total\n"
-		"         flat   flat%    sum%           cum    cum%\n"
-		"10nanoseconds  58.82%  58.82% 10nanoseconds  58.82%  a\n"
-		" 5nanoseconds  29.41%  88.24%  5nanoseconds  29.41%  b\n"
-		" 2nanoseconds  11.76% 100.00% 17nanoseconds 100.00%  main\n");
+		"Showing nodes accounting for 17ns, 100% of 17ns total\n"
+		"      flat  flat%   sum%        cum   cum%\n"
+		"      10ns 58.82% 58.82%       10ns 58.82%  a\n"
+		"       5ns 29.41% 88.24%        5ns 29.41%  b\n"
+		"       2ns 11.76%   100%       17ns   100%  main\n");
 	buf_release(&b);
 	top_free(t);
 	pprof_free(p);
@@ -349,8 +349,8 @@ static void test_empty(void **state)
 	(void)state;
 	top_write_text(t, NULL, 0, &b);
 	assert_string_equal((char *)b.data,
-		"Showing nodes accounting for 0, 0.00% of 0 total\n"
-		"      flat   flat%    sum%        cum    cum%\n");
+		"Showing nodes accounting for 0, 0% of 0 total\n"
+		"      flat  flat%   sum%        cum   cum%\n");
 	top_add_pprof(t, p, 0);
 	top_rows(t, &n);
 	assert_int_equal(n, 0);

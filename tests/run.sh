@@ -10,6 +10,13 @@ BUILD=${BUILD:-build}
 BIN=${BIN:-bin}
 PYTHON=${PYTHON:-/usr/bin/python3}
 FUZZ_SMOKE=${FUZZ_SMOKE:-10}
+# The real profiles shared by every project checkout (../shared beside it).
+export STACKYARD_TESTDATA=${STACKYARD_TESTDATA:-$(cd .. && pwd)/shared/testdata/pprof}
+if [ ! -d "$STACKYARD_TESTDATA" ]; then
+	echo "test data not found at $STACKYARD_TESTDATA (set STACKYARD_TESTDATA)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 passed=0
 failed=0
 failures=()

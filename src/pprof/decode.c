@@ -76,7 +76,7 @@ static int type_err(struct dec *d, const char *where, const struct pb_field *f)
 static int read_repeated(struct dec *d, const struct pb_field *f,
 			 struct u64vec *out, const char *where)
 {
-	const uint8_t *p = f->data, *end = f->data + f->len;
+	const uint8_t *p, *end;
 	uint64_t v;
 	int rc;
 
@@ -86,6 +86,8 @@ static int read_repeated(struct dec *d, const struct pb_field *f,
 	}
 	if (f->wt != PB_LEN)
 		return type_err(d, where, f);
+	p = f->data;
+	end = f->data + f->len;
 	if (out->n + f->len > out->cap)
 		XGROW(out->v, out->cap, out->n + pb_count_varints(p, f->len));
 	while (p < end) {

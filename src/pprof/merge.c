@@ -281,8 +281,9 @@ static void map_sample(struct merger *m, size_t si)
 	id = intern_put(m->skeys, m->key.data, m->key.len, &is_new);
 	if (is_new) {
 		size_t di = pprof_add_sample(m->dst, m->locs, s->nloc, v, s->nlabel);
-		memcpy(&m->dst->label[m->dst->sample[di].label_off], m->labels,
-		       s->nlabel * sizeof(struct pprof_label));
+		if (s->nlabel)
+			memcpy(&m->dst->label[m->dst->sample[di].label_off], m->labels,
+			       s->nlabel * sizeof(struct pprof_label));
 		return;
 	}
 	for (k = 0; k < nv; k++)

@@ -30,9 +30,12 @@ int pb_next(struct pb_reader *r, struct pb_field *f)
 		return PB_ERR_FIELDNUM;
 	f->num = (uint32_t)(tag >> 3);
 	f->wt = (uint8_t)(tag & 7);
+	f->data = NULL;
+	f->len = 0;
 	switch (f->wt) {
 	case PB_VARINT:
-		return pb_varint(&r->p, r->end, &f->v) ? PB_ERR_TRUNCATED : 1;
+		rc = pb_varint(&r->p, r->end, &f->v);
+		return rc ? rc : 1;
 	case PB_FIXED64:
 		if (r->end - r->p < 8)
 			return PB_ERR_TRUNCATED;

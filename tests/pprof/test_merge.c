@@ -20,6 +20,7 @@
 #include "../../src/pprof/encode.h"
 #include "../../src/pprof/merge.h"
 #include "../../src/pprof/profile.h"
+#include "oracle.h"
 #include "pbtest.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -569,36 +570,6 @@ static void test_real_heap_allocs(void **state)
 
 /* ---- go tool pprof as the oracle ---- */
 
-static char *pprof_raw(const char *args)
-{
-	char cmd[2048], tmp[4096];
-	struct buf out = BUF_INIT;
-	size_t n;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "go tool pprof -raw %s 2>&1", args);
-	f = popen(cmd, "r");
-	if (!f)
-		return NULL;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		buf_append(&out, tmp, n);
-	if (pclose(f) != 0) {
-		print_error("%s: %s\n", cmd, out.data ? (char *)out.data : "");
-		buf_release(&out);
-		return NULL;
-	}
-	return (char *)buf_detach(&out, NULL);
-}
-
-/* Drop mapping flags ("[FN]"), which encoders may raise. */
-static void normalise(char *s)
-{
-	char *p = strstr(s, "\nMappings\n"), *q;
-
-	while (p && (p = strchr(p, '[')) && (q = strchr(p, ']')))
-		memmove(p, q + 1, strlen(q + 1) + 1);
-}
-
 /* pprof merging our inputs must print what pprof prints for our merge. */
 static void oracle_case(const char *f1, const char *f2)
 {
@@ -625,8 +596,8 @@ static void oracle_case(const char *f1, const char *f2)
 	got = pprof_raw(args);
 	assert_non_null(want);
 	assert_non_null(got);
-	normalise(want);
-	normalise(got);
+	strip_mapping_flags(want);
+	strip_mapping_flags(got);
 	if (strcmp(want, got))
 		print_error("merge %s + %s differs from go tool pprof\n", f1, f2);
 	assert_string_equal(want, got);

@@ -21,6 +21,7 @@
 #include "../../src/pprof/encode.h"
 #include "../../src/pprof/gz.h"
 #include "../../src/pprof/profile.h"
+#include "oracle.h"
 #include "pbtest.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -386,49 +387,6 @@ static void test_empty_roundtrip(void **state)
 
 /* ---- go tool pprof as the oracle ---- */
 
-static int have_go(void)
-{
-	return system("go version >/dev/null 2>&1") == 0;
-}
-
-/* Output of `go tool pprof -raw path`, or NULL. */
-static char *pprof_raw(const char *path)
-{
-	char cmd[1024];
-	struct buf out = BUF_INIT;
-	char tmp[4096];
-	size_t n;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "go tool pprof -raw '%s' 2>&1", path);
-	f = popen(cmd, "r");
-	if (!f)
-		return NULL;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		buf_append(&out, tmp, n);
-	if (pclose(f) != 0) {
-		print_error("%s\n", out.data ? (char *)out.data : "");
-		buf_release(&out);
-		return NULL;
-	}
-	return (char *)buf_detach(&out, NULL);
-}
-
-/* Mapping lines end in flags ("[FN]") the encoder may legitimately add. */
-static void strip_mapping_flags(char *s)
-{
-	char *m = strstr(s, "\nMappings\n"), *p;
-
-	if (!m)
-		return;
-	for (p = m; (p = strchr(p, '[')) != NULL;) {
-		char *q = strchr(p, ']');
-		if (!q)
-			break;
-		memmove(p, q + 1, strlen(q + 1) + 1);
-	}
-}
-
 static void test_go_pprof_oracle(void **state)
 {
 	char tmpl[] = "/tmp/stackyard-rt-XXXXXX";
@@ -450,7 +408,7 @@ static void test_go_pprof_oracle(void **state)
 		char path[512], *want, *got;
 		struct err e = {0};
 
-		snprintf(path, sizeof(path), "%s/%s", testdata_dir(), files[i]);
+		snprintf(path, sizeof(path), "'%s/%s'", testdata_dir(), files[i]);
 		assert_int_equal(pprof_encode(p, &gz, &gzlen, &e), 0);
 		assert_int_equal(file_write_atomic(tmpl, gz, gzlen, &e), 0);
 		want = pprof_raw(path);

@@ -34,7 +34,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 ALL_CFLAGS = $(BASEFLAGS) $(CFLAGS) $(SAN) -DSTACKYARD_VERSION='"$(VERSION)"'
 
-.PHONY: all deps test unit integration check fuzz fuzz-smoke bench run clean tools
+.PHONY: FORCE all deps test unit integration check fuzz fuzz-smoke bench run clean tools
 
 all: $(BIN)/stackyard tools
 
@@ -48,6 +48,13 @@ $(BUILD)/%.o: %.c
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+# main.o embeds the version: rebuild it when `git describe` changes.
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(BUILD)/src/cli/main.o: $(BUILD)/version.stamp
+FORCE:
 
 $(BIN)/stackyard: $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(BIN)

@@ -20,7 +20,11 @@ char *xstrndup(const char *s, size_t n);
  * elements; *cap is updated. Growth is geometric. */
 void xgrow(void **arr, size_t *cap, size_t need, size_t size);
 
-#define XGROW(arr, cap, need) \
-	xgrow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+/* The common case (room left) costs a compare, not a call. */
+#define XGROW(arr, cap, need)                                              \
+	do {                                                               \
+		if ((size_t)(need) > (cap))                                \
+			xgrow((void **)&(arr), &(cap), (need), sizeof(*(arr))); \
+	} while (0)
 
 #endif

@@ -15,6 +15,7 @@
 #include "../query/stacktree.h"
 #include "../query/top.h"
 #include "cli.h"
+#include "loader.h"
 
 static const char top_usage[] =
 	"usage: stackyard pprof top [--sample-type TYPE] [-n N] [--json] FILE...\n"
@@ -47,23 +48,13 @@ static const char convert_usage[] =
 /* Reads and decodes one file. On failure prints "stackyard: FILE: why". */
 static int load(const char *path, int folded, struct pprof_profile **out)
 {
-	const struct pprof_limits *lim = &pprof_default_limits;
+	char *files[1] = {(char *)path};
+	struct loader *l = loader_start(files, 1, folded, 1);
 	struct err e = {0};
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int rc;
+	int rc = loader_next(l, out, &e);
 
-	rc = file_read(path, lim->max_compressed, &data, &len, &e);
-	if (rc < 0)
-		return cli_fail("%s", e.msg);
-	if (folded)
-		rc = folded_parse(data, len, NULL, out, &e);
-	else
-		rc = pprof_decode(data, len, lim, out, &e);
-	free(data);
-	if (rc < 0)
-		return cli_fail("%s: %s", path, e.msg);
-	return 0;
+	loader_stop(l);
+	return rc < 0 ? cli_fail("%s", e.msg) : 0;
 }
 
 /* The sample type index to use: --sample-type, else pprof's default. */
@@ -97,6 +88,7 @@ static int write_out(const char *path, struct buf *b)
 
 static int top_run(char **files, int n, const char *want, size_t limit, int json)
 {
+	struct loader *l = loader_start(files, n, 0, 0);
 	struct pprof_profile *first = NULL, *p = NULL;
 	struct top *t = top_new();
 	struct buf out = BUF_INIT, ty = BUF_INIT, un = BUF_INIT;
@@ -104,8 +96,10 @@ static int top_run(char **files, int n, const char *want, size_t limit, int json
 	int i, vi = -1, rc = 1;
 
 	for (i = 0; i < n; i++) {
-		if (load(files[i], 0, &p))
+		if (loader_next(l, &p, &e) < 0) {
+			cli_fail("%s", e.msg);
 			goto out;
+		}
 		if (!first) {
 			first = p;
 			if ((vi = pick_index(first, want, files[i])) < 0)
@@ -127,6 +121,7 @@ static int top_run(char **files, int n, const char *want, size_t limit, int json
 		top_write_text(t, (char *)un.data, limit, &out);
 	rc = write_out("-", &out);
 out:
+	loader_stop(l);
 	if (p != first)
 		pprof_free(p);
 	pprof_free(first);
@@ -171,15 +166,6 @@ static int cmd_top(int argc, char **argv)
 	return top_run(argv + optind, argc - optind, want, limit, json);
 }
 
-static void free_all(struct pprof_profile **ps, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		pprof_free(ps[i]);
-	free(ps);
-}
-
 static int encode_to(const struct pprof_profile *p, const char *path)
 {
 	struct err e = {0};
@@ -204,7 +190,9 @@ static int cmd_merge(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct pprof_profile **ps, *m = NULL;
+	struct pprof_merger *pm = NULL;
+	struct pprof_profile *p = NULL, *m = NULL;
+	struct loader *l = NULL;
 	const char *outp = NULL;
 	struct err e = {0};
 	int c, i, n, rc = 1;
@@ -221,18 +209,28 @@ static int cmd_merge(int argc, char **argv)
 		return 2;
 	}
 	n = argc - optind;
-	ps = calloc((size_t)n, sizeof(*ps));
-	for (i = 0; i < n; i++)
-		if (load(argv[optind + i], 0, &ps[i]))
+	l = loader_start(argv + optind, n, 0, 0);
+	pm = pprof_merger_new();
+	for (i = 0; i < n; i++) {
+		if (loader_next(l, &p, &e) < 0) {
+			cli_fail("%s", e.msg);
 			goto out;
-	if (pprof_merge(ps, (size_t)n, &m, &e) < 0) {
-		cli_fail("%s", e.msg);
-		goto out;
+		}
+		if (pprof_merger_add(pm, p, &e) < 0) {
+			cli_fail("%s: %s", argv[optind + i], e.msg);
+			goto out;
+		}
+		pprof_free(p);
+		p = NULL;
 	}
-	rc = encode_to(m, outp);
+	rc = pprof_merger_finish(pm, &m, &e);
+	pm = NULL;
+	rc = rc < 0 ? cli_fail("%s", e.msg) : encode_to(m, outp);
 out:
+	loader_stop(l);
+	pprof_merger_free(pm);
+	pprof_free(p);
 	pprof_free(m);
-	free_all(ps, n);
 	return rc;
 }
 

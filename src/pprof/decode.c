@@ -176,7 +176,8 @@ static int pass1(struct dec *d, const uint8_t *b, size_t n, struct counts *c)
 		if ((rc = pass1_field(d, &f, c)) < 0)
 			return rc;
 	if (rc < 0)
-		return wire_err(d, "profile", rc);
+		return err_set(d->e, -EINVAL, "not a pprof profile: malformed protobuf near byte %zu (%s)",
+			       (size_t)(r.p - b), pb_strerror(rc));
 	return check_counts(d, c);
 }
 

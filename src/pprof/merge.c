@@ -33,6 +33,11 @@ struct merger {
 	size_t cap_labels;
 };
 
+struct pprof_merger {
+	struct merger m;
+	struct pprof_profile *first; /* header of the first source */
+};
+
 static int sv_eq(struct pprof_str a, struct pprof_str b)
 {
 	return a.len == b.len && (a.len == 0 || !memcmp(a.ptr, b.ptr, a.len));
@@ -253,6 +258,7 @@ static void map_sample(struct merger *m, size_t si)
 	const struct pprof_sample *s = &src->sample[si];
 	const int64_t *v = &src->value[si * src->nsample_type];
 	size_t nv = src->nsample_type, k;
+	uint8_t *kp;
 	uint32_t id;
 	int is_new;
 
@@ -268,16 +274,21 @@ static void map_sample(struct merger *m, size_t si)
 		m->labels[k] = l;
 	}
 	sort_labels(m->labels, s->nlabel);
+	/* Key: nloc, locations, then (key, str, num_unit, num) per label,
+	 * written field by field (struct padding must not reach it). */
 	buf_reset(&m->key);
-	key_u64(&m->key, s->nloc);
-	buf_append(&m->key, m->locs, s->nloc * sizeof(uint32_t));
-	for (k = 0; k < s->nlabel; k++) {
-		/* Field by field: struct padding must not reach the key. */
-		key_u64(&m->key, m->labels[k].key);
-		key_u64(&m->key, m->labels[k].str);
-		key_u64(&m->key, m->labels[k].num_unit);
-		key_u64(&m->key, (uint64_t)m->labels[k].num);
+	buf_reserve(&m->key, 4 + 4 * (size_t)s->nloc + 20 * (size_t)s->nlabel);
+	kp = m->key.data;
+	memcpy(kp, &s->nloc, 4);
+	memcpy(kp + 4, m->locs, 4 * (size_t)s->nloc);
+	kp += 4 + 4 * (size_t)s->nloc;
+	for (k = 0; k < s->nlabel; k++, kp += 20) {
+		memcpy(kp, &m->labels[k].key, 4);
+		memcpy(kp + 4, &m->labels[k].str, 4);
+		memcpy(kp + 8, &m->labels[k].num_unit, 4);
+		memcpy(kp + 12, &m->labels[k].num, 8);
 	}
+	m->key.len = (size_t)(kp - m->key.data);
 	id = intern_put(m->skeys, m->key.data, m->key.len, &is_new);
 	if (is_new) {
 		size_t di = pprof_add_sample(m->dst, m->locs, s->nloc, v, s->nlabel);
@@ -360,56 +371,123 @@ static void merger_release(struct merger *m)
 	free(m->labels);
 }
 
-static struct pprof_profile *merge_all(struct pprof_profile *const *srcs, size_t n)
+struct pprof_merger *pprof_merger_new(void)
 {
-	struct merger m = {0};
-	size_t i, si;
+	struct pprof_merger *pm = xcalloc(1, sizeof(*pm));
+	struct merger *m = &pm->m;
 
-	m.dst = pprof_new();
-	m.mkeys = intern_new(16);
-	m.fkeys = intern_new(1024);
-	m.lkeys = intern_new(1024);
-	m.skeys = intern_new(srcs[0]->nsample);
-	for (i = 0; i < n; i++) {
-		const struct pprof_profile *src = srcs[i];
-		begin_source(&m, src);
-		combine_header(&m, i == 0);
-		/* The first mapping is the main binary: keep it first. */
-		if (!m.dst->nmapping && src->nmapping)
-			map_mapping(&m, 0);
-		for (si = 0; si < src->nsample; si++)
-			if (!is_zero(&src->value[si * src->nsample_type], src->nsample_type))
-				map_sample(&m, si);
+	m->dst = pprof_new();
+	m->mkeys = intern_new(16);
+	m->fkeys = intern_new(1024);
+	m->lkeys = intern_new(1024);
+	m->skeys = intern_new(1024);
+	return pm;
+}
+
+void pprof_merger_free(struct pprof_merger *pm)
+{
+	if (!pm)
+		return;
+	merger_release(&pm->m);
+	pprof_free(pm->m.dst);
+	pprof_free(pm->first);
+	free(pm);
+}
+
+/* The first profile's header is kept for compatibility checks, so that
+ * callers may free each source right after adding it. */
+static struct pprof_profile *header_copy(const struct pprof_profile *src)
+{
+	struct pprof_profile *h = pprof_new();
+	uint32_t i;
+
+	for (i = 0; i < src->nsample_type; i++) {
+		struct pprof_str t = src->str[src->sample_type[i].type];
+		struct pprof_str u = src->str[src->sample_type[i].unit];
+		XGROW(h->sample_type, h->cap_sample_type, (size_t)h->nsample_type + 1);
+		h->sample_type[h->nsample_type].type = pprof_intern(h, t.ptr, t.len);
+		h->sample_type[h->nsample_type++].unit = pprof_intern(h, u.ptr, u.len);
 	}
-	merger_release(&m);
-	return m.dst;
+	h->period_type.type = pprof_intern(h, src->str[src->period_type.type].ptr,
+					   src->str[src->period_type.type].len);
+	h->period_type.unit = pprof_intern(h, src->str[src->period_type.unit].ptr,
+					   src->str[src->period_type.unit].len);
+	return h;
+}
+
+int pprof_merger_add(struct pprof_merger *pm, const struct pprof_profile *src,
+		     struct err *e)
+{
+	struct merger *m = &pm->m;
+	size_t si;
+	int rc;
+
+	if (pm->first && (rc = pprof_compatible(pm->first, src, e)) < 0)
+		return rc;
+	begin_source(m, src);
+	combine_header(m, !pm->first);
+	if (!pm->first)
+		pm->first = header_copy(src);
+	/* The first mapping is the main binary: keep it first. */
+	if (!m->dst->nmapping && src->nmapping)
+		map_mapping(m, 0);
+	for (si = 0; si < src->nsample; si++)
+		if (!is_zero(&src->value[si * src->nsample_type], src->nsample_type))
+			map_sample(m, si);
+	return 0;
+}
+
+static int has_zero_sample(const struct pprof_profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsample; i++)
+		if (is_zero(&p->value[i * p->nsample_type], p->nsample_type))
+			return 1;
+	return 0;
+}
+
+int pprof_merger_finish(struct pprof_merger *pm, struct pprof_profile **out,
+			struct err *e)
+{
+	struct pprof_profile *p;
+	int rc = 0;
+
+	*out = NULL;
+	if (!pm->first) {
+		pprof_merger_free(pm);
+		return err_set(e, -EINVAL, "no profiles to merge");
+	}
+	p = pm->m.dst;
+	pm->m.dst = NULL;
+	pprof_merger_free(pm);
+	/* Values that summed to zero: merge again to drop them and whatever
+	 * only they referenced, as pprof does. */
+	if (has_zero_sample(p)) {
+		struct pprof_merger *again = pprof_merger_new();
+		pprof_merger_add(again, p, e);
+		pprof_free(p);
+		rc = pprof_merger_finish(again, &p, e);
+	}
+	*out = p;
+	return rc;
 }
 
 int pprof_merge(struct pprof_profile *const *srcs, size_t n,
 		struct pprof_profile **out, struct err *e)
 {
-	struct pprof_profile *p, *again;
+	struct pprof_merger *pm;
 	size_t i;
-	int rc;
 
 	*out = NULL;
 	if (!n)
 		return err_set(e, -EINVAL, "no profiles to merge");
-	for (i = 1; i < n; i++) {
-		if ((rc = pprof_compatible(srcs[0], srcs[i], e)) < 0)
+	/* Check all first: a failed merge must not have done half the work. */
+	for (i = 1; i < n; i++)
+		if (pprof_compatible(srcs[0], srcs[i], e) < 0)
 			return err_prefix(e, "profile %zu", i + 1);
-	}
-	p = merge_all(srcs, n);
-	/* Values that summed to zero: merge again to drop them and whatever
-	 * only they referenced, as pprof does. */
-	for (i = 0; i < p->nsample; i++) {
-		if (is_zero(&p->value[i * p->nsample_type], p->nsample_type)) {
-			again = merge_all(&p, 1);
-			pprof_free(p);
-			p = again;
-			break;
-		}
-	}
-	*out = p;
-	return 0;
+	pm = pprof_merger_new();
+	for (i = 0; i < n; i++)
+		pprof_merger_add(pm, srcs[i], e);
+	return pprof_merger_finish(pm, out, e);
 }

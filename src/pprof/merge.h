@@ -31,4 +31,20 @@ int pprof_compatible(const struct pprof_profile *a,
 int pprof_merge(struct pprof_profile *const *srcs, size_t n,
 		struct pprof_profile **out, struct err *e);
 
+/* Streaming form of the same merge, for many profiles that need not all be
+ * in memory at once: add them one by one (each may be freed right after
+ * its add), then finish. The result equals pprof_merge() of the same
+ * sequence. An add that fails (incompatible) changes nothing. */
+struct pprof_merger;
+
+struct pprof_merger *pprof_merger_new(void);
+int pprof_merger_add(struct pprof_merger *m, const struct pprof_profile *src,
+		     struct err *e);
+/* The merged profile (caller frees), or -EINVAL if nothing was added. The
+ * merger is freed either way. */
+int pprof_merger_finish(struct pprof_merger *m, struct pprof_profile **out,
+			struct err *e);
+/* Frees a merger without finishing (NULL is a no-op). */
+void pprof_merger_free(struct pprof_merger *m);
+
 #endif

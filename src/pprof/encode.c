@@ -209,6 +209,11 @@ void pprof_encode_raw(const struct pprof_profile *p, struct buf *b)
 	buf_release(&s.sub);
 }
 
+/* libdeflate at level 4 already compresses better than Go's gzip at its
+ * default (on 200 merged generated profiles: 6.30 MB vs 6.37 MB) and takes
+ * 0.115 s where level 6 takes 0.147 s for 6.22 MB. */
+#define PPROF_GZIP_LEVEL 4
+
 int pprof_encode(const struct pprof_profile *p, uint8_t **out, size_t *len,
 		 struct err *e)
 {
@@ -216,7 +221,8 @@ int pprof_encode(const struct pprof_profile *p, uint8_t **out, size_t *len,
 	int rc;
 
 	pprof_encode_raw(p, &raw);
-	rc = gz_deflate(raw.data ? raw.data : (const uint8_t *)"", raw.len, 6, out, len, e);
+	rc = gz_deflate(raw.data ? raw.data : (const uint8_t *)"", raw.len, PPROF_GZIP_LEVEL,
+			out, len, e);
 	buf_release(&raw);
 	return rc;
 }

@@ -20,7 +20,7 @@
 /* Append the raw (uncompressed) protobuf encoding to out. */
 void pprof_encode_raw(const struct pprof_profile *p, struct buf *out);
 
-/* Encode and gzip (level 6). */
+/* Encode and gzip (libdeflate level 4: smaller than Go's default gzip). */
 int pprof_encode(const struct pprof_profile *p, uint8_t **out, size_t *len,
 		 struct err *e);
 

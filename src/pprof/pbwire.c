@@ -77,15 +77,19 @@ size_t pb_count_varints(const uint8_t *p, size_t len)
 
 void pb_put_varint(struct buf *b, uint64_t v)
 {
-	uint8_t tmp[10];
-	size_t n = 0;
+	uint8_t *p;
 
+	/* Straight into the buffer: this is the encoder's innermost call. */
+	if (b->cap - b->len < 11)
+		buf_reserve(b, 10);
+	p = b->data + b->len;
 	while (v >= 0x80) {
-		tmp[n++] = (uint8_t)(v | 0x80);
+		*p++ = (uint8_t)(v | 0x80);
 		v >>= 7;
 	}
-	tmp[n++] = (uint8_t)v;
-	buf_append(b, tmp, n);
+	*p++ = (uint8_t)v;
+	b->len = (size_t)(p - b->data);
+	*p = '\0';
 }
 
 void pb_put_tag(struct buf *b, uint32_t num, int wt)

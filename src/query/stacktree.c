@@ -243,6 +243,22 @@ static uint32_t child_get(struct stacktree *t, uint32_t parent, uint32_t name)
 	return c;
 }
 
+uint32_t stacktree_child(struct stacktree *t, uint32_t parent, uint32_t name)
+{
+	return child_get(t, parent, name);
+}
+
+void stacktree_add_self(struct stacktree *t, uint32_t node, int64_t v)
+{
+	t->node[node].self += v;
+	for (;;) {
+		t->node[node].total += v;
+		if (!node)
+			break;
+		node = t->node[node].parent;
+	}
+}
+
 void stacktree_add(struct stacktree *t, const uint32_t *names, size_t n,
 		   int64_t v)
 {

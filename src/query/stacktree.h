@@ -40,6 +40,12 @@ uint32_t stacktree_nnames(const struct stacktree *t);
 void stacktree_add(struct stacktree *t, const uint32_t *names, size_t n,
 		   int64_t v);
 
+/* Building node by node (the store does this from its own stack tree):
+ * the child of parent named name, created empty if absent; and v added to
+ * node's self and to the total of node and every ancestor. */
+uint32_t stacktree_child(struct stacktree *t, uint32_t parent, uint32_t name);
+void stacktree_add_self(struct stacktree *t, uint32_t node, int64_t v);
+
 /* Add every sample of p, using value index vi, with inlined frames expanded
  * (the caller above its inlinees). Samples with value 0 are skipped. */
 void stacktree_add_pprof(struct stacktree *t, const struct pprof_profile *p,

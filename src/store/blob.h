@@ -1,0 +1,41 @@
+/* blob: the samples of one stored profile, as bytes.
+ *
+ * A profile row holds (stack node id, value) pairs, node ids unique and
+ * ascending. Format (all integers LEB128 varints):
+ *
+ *   byte 0     kind: 1 = plain, 2 = zstd
+ *   kind 2:    varint plain_len, then one zstd frame of the plain form
+ *   plain:     varint n, then n pairs: varint (node - previous node),
+ *              varint zigzag(value); the first delta is from node 0
+ *
+ * Delta-coded ids of a sorted stack set are mostly one or two bytes; zstd
+ * then removes the repetition across pairs. Decoding checks every length
+ * and refuses node ids at or past the caller's bound: a corrupt block
+ * reads as an error, never as memory outside the accumulator. */
+#ifndef STACKYARD_STORE_BLOB_H
+#define STACKYARD_STORE_BLOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/buf.h"
+#include "../base/err.h"
+
+struct blob_pair {
+	uint32_t node;
+	int64_t value;
+};
+
+/* Sorts pairs by node, sums duplicates (n is updated), encodes to out. */
+void blob_encode(struct blob_pair *pairs, size_t *n, struct buf *out);
+
+/* Adds each value to acc[node] (node < nacc required) and to *total.
+ * scratch is reused between calls to avoid allocation. */
+int blob_accumulate(const uint8_t *b, size_t len, int64_t *acc, size_t nacc,
+		    int64_t *total, struct buf *scratch, struct err *e);
+
+/* Decodes into pairs (caller frees *out). */
+int blob_decode(const uint8_t *b, size_t len, struct blob_pair **out, size_t *n,
+		struct buf *scratch, struct err *e);
+
+#endif

@@ -1,0 +1,1433 @@
+/* One block file: schema, writer, sealing, reader. See block.h. */
+#include "block.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../base/intern.h"
+#include "../base/u64map.h"
+#include "../base/xalloc.h"
+#include "../pprof/pbwire.h"
+#include "blob.h"
+
+#define BLOCK_APP_ID 0x53594b31 /* "SYK1" */
+#define BLOCK_FORMAT 1
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS strings(id INTEGER PRIMARY KEY, s BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS mappings(id INTEGER PRIMARY KEY, start INTEGER,"
+	" lim INTEGER, off INTEGER, file INTEGER, build_id INTEGER);"
+	"CREATE TABLE IF NOT EXISTS functions(id INTEGER PRIMARY KEY, name INTEGER,"
+	" system_name INTEGER, file INTEGER, start_line INTEGER);"
+	"CREATE TABLE IF NOT EXISTS locations(id INTEGER PRIMARY KEY, mapping INTEGER,"
+	" address INTEGER, lines BLOB, frames BLOB);"
+	"CREATE TABLE IF NOT EXISTS stacks(id INTEGER PRIMARY KEY, parent INTEGER NOT NULL,"
+	" location INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, profile_type TEXT NOT NULL,"
+	" labels TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE IF NOT EXISTS series_labels(name TEXT, value TEXT, series INTEGER,"
+	" PRIMARY KEY(name, value, series)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS profiles(series INTEGER, ts INTEGER, duration INTEGER,"
+	" total INTEGER, blob BLOB, PRIMARY KEY(series, ts)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS rollups(series INTEGER, span INTEGER, ts INTEGER,"
+	" total INTEGER, n INTEGER, blob BLOB, PRIMARY KEY(series, span, ts)) WITHOUT ROWID;";
+
+/* The writer's view: what is in the file, keyed for dedup. Index k of each
+ * intern table is row id k + 1. */
+struct wcache {
+	int loaded;
+	struct intern *strs, *funcs, *maps, *locs, *series;
+	struct u64map nodes;      /* parent << 32 | location -> node id */
+	uint32_t nnodes;          /* node ids used so far (root is 0) */
+	int64_t *map_start;       /* per mapping id - 1 */
+	size_t cap_map_start;
+	sqlite3_stmt *ins_str, *ins_map, *ins_func, *ins_loc, *ins_stack,
+		*ins_series, *ins_label, *ins_profile;
+};
+
+/* The readers' view: the stack tree and frame names, grown on demand. */
+struct rcache {
+	pthread_mutex_t mu;
+	uint32_t nnodes;              /* ids 0..nnodes-1 known */
+	uint32_t *parent, *loc;
+	size_t cap_nodes;
+	uint32_t nlocs;               /* location ids 1..nlocs known */
+	uint32_t *frame_off;          /* per location id: range in frames[] */
+	uint32_t *frames;             /* string ids, root first */
+	size_t nframes, cap_frames, cap_locs;
+	uint32_t nstrs;               /* string ids 1..nstrs known */
+	struct pprof_str *strs;
+	size_t cap_strs;
+	struct intern *str_bytes;     /* owns the bytes strs[] point into */
+};
+
+struct block {
+	char *path;
+	int64_t start, end;
+	int sealed;
+	sqlite3 *db;                  /* writer connection, opened on demand */
+	struct wcache w;
+	struct rcache r;
+};
+
+struct block_reader {
+	struct block *b;
+	sqlite3 *db;
+	struct buf scratch;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int sql_err(struct err *e, sqlite3 *db, int rc, const char *what)
+{
+	int code = rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB
+		? -EUCLEAN : rc == SQLITE_BUSY ? -EBUSY : -EIO;
+
+	return err_set(e, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static int exec(sqlite3 *db, const char *sql, struct err *e)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : sql_err(e, db, rc, sql);
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
+{
+	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+
+	return rc == SQLITE_OK ? 0 : sql_err(e, db, rc, sql);
+}
+
+/* Steps a write statement that returns no rows, then resets it. */
+static int step_done(sqlite3 *db, sqlite3_stmt *st, struct err *e, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sql_err(e, db, rc, what);
+}
+
+static int64_t meta_int(sqlite3 *db, const char *key, int64_t dflt)
+{
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?", -1, &st, NULL))
+		return dflt;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int open_db(const char *path, int flags, sqlite3 **db, struct err *e)
+{
+	int rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc != SQLITE_OK) {
+		rc = sql_err(e, *db, rc, path);
+		sqlite3_close(*db);
+		*db = NULL;
+		return rc;
+	}
+	sqlite3_busy_timeout(*db, 10000);
+	return 0;
+}
+
+/* ---- open and create ---------------------------------------------------- */
+
+static struct block *block_alloc(const char *path)
+{
+	struct block *b = xcalloc(1, sizeof(*b));
+
+	b->path = xstrdup(path);
+	pthread_mutex_init(&b->r.mu, NULL);
+	return b;
+}
+
+/* The writer connection: WAL so readers never block it, synchronous=FULL
+ * so a commit is on disk before it returns. */
+static int writer_open(struct block *b, struct err *e)
+{
+	int rc;
+
+	if (b->db)
+		return 0;
+	rc = open_db(b->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &b->db, e);
+	if (!rc)
+		rc = exec(b->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			  " PRAGMA cache_size=-16384;", e);
+	return rc;
+}
+
+int block_create(const char *path, int64_t start, int64_t end, struct block **out,
+		 struct err *e)
+{
+	struct block *b = block_alloc(path);
+	char sql[512];
+	int rc;
+
+	*out = NULL;
+	b->start = start;
+	b->end = end;
+	rc = writer_open(b, e);
+	if (!rc)
+		rc = exec(b->db, schema, e);
+	if (!rc) {
+		snprintf(sql, sizeof(sql),
+			 "PRAGMA application_id=%d; PRAGMA user_version=%d;"
+			 "INSERT OR IGNORE INTO meta VALUES('start', %" PRId64 "),"
+			 "('end', %" PRId64 "), ('sealed', 0), ('format', %d);",
+			 BLOCK_APP_ID, BLOCK_FORMAT, start, end, BLOCK_FORMAT);
+		rc = exec(b->db, sql, e);
+	}
+	if (rc) {
+		block_close(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
+
+int block_open(const char *path, struct block **out, struct err *e)
+{
+	struct block *b = block_alloc(path);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, app = 0;
+
+	*out = NULL;
+	rc = open_db(path, SQLITE_OPEN_READONLY, &db, e);
+	if (!rc && sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		app = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!rc && app != BLOCK_APP_ID)
+		rc = err_set(e, -EUCLEAN, "%s: not a stackyard block (application_id %d)", path, app);
+	if (!rc) {
+		b->start = meta_int(db, "start", INT64_MIN);
+		b->end = meta_int(db, "end", INT64_MIN);
+		b->sealed = (int)meta_int(db, "sealed", 0);
+		if (b->start == INT64_MIN || b->end <= b->start)
+			rc = err_set(e, -EUCLEAN, "%s: block header is missing or damaged", path);
+	}
+	sqlite3_close(db);
+	if (rc) {
+		block_close(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
+
+static void wcache_release(struct wcache *w)
+{
+	sqlite3_finalize(w->ins_str);
+	sqlite3_finalize(w->ins_map);
+	sqlite3_finalize(w->ins_func);
+	sqlite3_finalize(w->ins_loc);
+	sqlite3_finalize(w->ins_stack);
+	sqlite3_finalize(w->ins_series);
+	sqlite3_finalize(w->ins_label);
+	sqlite3_finalize(w->ins_profile);
+	intern_free(w->strs);
+	intern_free(w->funcs);
+	intern_free(w->maps);
+	intern_free(w->locs);
+	intern_free(w->series);
+	if (w->loaded)
+		u64map_release(&w->nodes);
+	free(w->map_start);
+	memset(w, 0, sizeof(*w));
+}
+
+static void rcache_release(struct rcache *r)
+{
+	free(r->parent);
+	free(r->loc);
+	free(r->frame_off);
+	free(r->frames);
+	free(r->strs);
+	intern_free(r->str_bytes);
+	pthread_mutex_destroy(&r->mu);
+}
+
+void block_close(struct block *b)
+{
+	if (!b)
+		return;
+	wcache_release(&b->w);
+	sqlite3_close(b->db);
+	rcache_release(&b->r);
+	free(b->path);
+	free(b);
+}
+
+int64_t block_start(const struct block *b) { return b->start; }
+int64_t block_end(const struct block *b) { return b->end; }
+int block_sealed(const struct block *b) { return b->sealed; }
+const char *block_path(const struct block *b) { return b->path; }
+
+uint64_t block_file_bytes(const struct block *b)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	uint64_t total = 0;
+	struct stat st;
+	char p[4096];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", b->path, sfx[i]);
+		if (!stat(p, &st))
+			total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+/* Rows come back in id order and ids must be exactly 1..n: a gap means the
+ * file is not what this writer would have written. */
+static int load_rows(struct block *b, const char *sql, struct intern *in,
+		     void (*key)(struct block *, sqlite3_stmt *, struct buf *),
+		     struct err *e)
+{
+	struct buf k = BUF_INIT;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(b->db, sql, &st, e)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		buf_reset(&k);
+		key(b, st, &k);
+		if (id != (int64_t)intern_count(in) + 1) {
+			rc = err_set(e, -EUCLEAN, "%s: ids not dense in '%s'", b->path, sql);
+			goto out;
+		}
+		intern_put(in, k.data, k.len, NULL);
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(e, b->db, rc, sql);
+out:
+	sqlite3_finalize(st);
+	buf_release(&k);
+	return rc;
+}
+
+static void key_blob(struct block *b, sqlite3_stmt *st, struct buf *k)
+{
+	(void)b;
+	buf_append(k, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+}
+
+static void key_u32(struct buf *k, uint32_t v) { buf_append(k, &v, 4); }
+static void key_u64(struct buf *k, uint64_t v) { buf_append(k, &v, 8); }
+
+/* pprof's mapping identity: size rounded up to 4 KiB, offset, build id or
+ * file (here a string id, 0 for neither). */
+static void mapping_key(struct buf *k, uint64_t start, uint64_t lim, uint64_t off,
+			uint32_t who)
+{
+	key_u64(k, (lim - start + 0xfff) & ~(uint64_t)0xfff);
+	key_u64(k, off);
+	key_u32(k, who);
+}
+
+static void key_mapping(struct block *b, sqlite3_stmt *st, struct buf *k)
+{
+	uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
+	uint32_t build = (uint32_t)sqlite3_column_int64(st, 5);
+
+	XGROW(b->w.map_start, b->w.cap_map_start, id);
+	b->w.map_start[id - 1] = sqlite3_column_int64(st, 1);
+	mapping_key(k, (uint64_t)sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
+		    (uint64_t)sqlite3_column_int64(st, 3),
+		    build ? build : (uint32_t)sqlite3_column_int64(st, 4));
+}
+
+static void function_key(struct buf *k, uint32_t name, uint32_t sys, uint32_t file,
+			 int64_t start_line)
+{
+	key_u32(k, name);
+	key_u32(k, sys);
+	key_u32(k, file);
+	key_u64(k, (uint64_t)start_line);
+}
+
+static void key_function(struct block *b, sqlite3_stmt *st, struct buf *k)
+{
+	(void)b;
+	function_key(k, (uint32_t)sqlite3_column_int64(st, 1), (uint32_t)sqlite3_column_int64(st, 2),
+		     (uint32_t)sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4));
+}
+
+/* Location identity: mapping, address relative to the mapping start (ASLR),
+ * and the lines. */
+static void location_key(struct block *b, struct buf *k, uint32_t mapping, uint64_t addr,
+			 const void *lines, size_t nlines)
+{
+	if (mapping)
+		addr -= (uint64_t)b->w.map_start[mapping - 1];
+	key_u32(k, mapping);
+	key_u64(k, addr);
+	buf_append(k, lines, nlines);
+}
+
+static void key_location(struct block *b, sqlite3_stmt *st, struct buf *k)
+{
+	location_key(b, k, (uint32_t)sqlite3_column_int64(st, 1),
+		     (uint64_t)sqlite3_column_int64(st, 2), sqlite3_column_blob(st, 3),
+		     (size_t)sqlite3_column_bytes(st, 3));
+}
+
+static void key_series(struct block *b, sqlite3_stmt *st, struct buf *k)
+{
+	(void)b;
+	buf_append(k, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+}
+
+static int load_nodes(struct block *b, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	u64map_init(&b->w.nodes, 1024);
+	b->w.nnodes = 1;
+	if ((rc = prepare(b->db, "SELECT id, parent, location FROM stacks ORDER BY id", &st, e)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
+		uint64_t key = (uint64_t)sqlite3_column_int64(st, 1) << 32 |
+			       (uint32_t)sqlite3_column_int64(st, 2);
+		if (id != b->w.nnodes) {
+			sqlite3_finalize(st);
+			return err_set(e, -EUCLEAN, "%s: stack ids not dense", b->path);
+		}
+		u64map_put(&b->w.nodes, key, (uint32_t)id);
+		b->w.nnodes++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_err(e, b->db, rc, "stacks");
+}
+
+static int prepare_inserts(struct block *b, struct err *e)
+{
+	struct wcache *w = &b->w;
+	int rc = 0;
+
+	rc = rc ? rc : prepare(b->db, "INSERT INTO strings(id, s) VALUES(?,?)", &w->ins_str, e);
+	rc = rc ? rc : prepare(b->db, "INSERT INTO mappings VALUES(?,?,?,?,?,?)", &w->ins_map, e);
+	rc = rc ? rc : prepare(b->db, "INSERT INTO functions VALUES(?,?,?,?,?)", &w->ins_func, e);
+	rc = rc ? rc : prepare(b->db, "INSERT INTO locations VALUES(?,?,?,?,?)", &w->ins_loc, e);
+	rc = rc ? rc : prepare(b->db, "INSERT INTO stacks VALUES(?,?,?)", &w->ins_stack, e);
+	rc = rc ? rc : prepare(b->db, "INSERT INTO series VALUES(?,?,?)", &w->ins_series, e);
+	rc = rc ? rc : prepare(b->db, "INSERT INTO series_labels VALUES(?,?,?)", &w->ins_label, e);
+	rc = rc ? rc : prepare(b->db, "INSERT OR IGNORE INTO profiles VALUES(?,?,?,?,?)",
+			       &w->ins_profile, e);
+	return rc;
+}
+
+static int wcache_load(struct block *b, struct err *e)
+{
+	struct wcache *w = &b->w;
+	int rc;
+
+	if (w->loaded)
+		return 0;
+	w->strs = intern_new(4096);
+	w->funcs = intern_new(1024);
+	w->maps = intern_new(16);
+	w->locs = intern_new(4096);
+	w->series = intern_new(64);
+	w->loaded = 1;
+	rc = load_rows(b, "SELECT id, s FROM strings ORDER BY id", w->strs, key_blob, e);
+	rc = rc ? rc : load_rows(b, "SELECT * FROM mappings ORDER BY id", w->maps, key_mapping, e);
+	rc = rc ? rc : load_rows(b, "SELECT * FROM functions ORDER BY id", w->funcs, key_function, e);
+	rc = rc ? rc : load_rows(b, "SELECT * FROM locations ORDER BY id", w->locs, key_location, e);
+	rc = rc ? rc : load_rows(b, "SELECT id, labels FROM series ORDER BY id", w->series, key_series, e);
+	rc = rc ? rc : load_nodes(b, e);
+	rc = rc ? rc : prepare_inserts(b, e);
+	if (rc)
+		wcache_release(w);
+	return rc;
+}
+
+/* Per-profile memo: pprof index -> block id (0 = not yet mapped). */
+struct put {
+	struct block *b;
+	const struct pprof_profile *p;
+	uint32_t *str, *map, *fn, *loc, *leaf;
+	struct buf key, tmp, frames;
+	struct blob_pair *pairs;
+	size_t cap_pairs;
+	struct err *e;
+};
+
+static int put_string(struct put *c, const char *s, size_t len, uint32_t *id)
+{
+	struct wcache *w = &c->b->w;
+	int is_new;
+	uint32_t k = intern_put(w->strs, s, len, &is_new);
+
+	*id = k + 1;
+	if (!is_new)
+		return 0;
+	sqlite3_bind_int64(w->ins_str, 1, *id);
+	sqlite3_bind_blob(w->ins_str, 2, len ? s : "", (int)len, SQLITE_STATIC);
+	return step_done(c->b->db, w->ins_str, c->e, "insert string");
+}
+
+static int map_str(struct put *c, uint32_t i, uint32_t *id)
+{
+	int rc = 0;
+
+	if (!c->str[i])
+		rc = put_string(c, c->p->str[i].ptr, c->p->str[i].len, &c->str[i]);
+	*id = c->str[i];
+	return rc;
+}
+
+/* Writes a row whose values are all integers; NULL ends the list. */
+static int put_row(struct put *c, sqlite3_stmt *st, const int64_t *v, size_t n,
+		   const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sqlite3_bind_int64(st, (int)i + 1, v[i]);
+	return step_done(c->b->db, st, c->e, what);
+}
+
+static int map_mapping(struct put *c, uint32_t mi, uint32_t *id)
+{
+	const struct pprof_mapping *m = &c->p->mapping[mi];
+	struct wcache *w = &c->b->w;
+	uint32_t file, build, k;
+	int is_new, rc;
+
+	if (c->map[mi]) {
+		*id = c->map[mi];
+		return 0;
+	}
+	if ((rc = map_str(c, m->filename, &file)) < 0 || (rc = map_str(c, m->build_id, &build)) < 0)
+		return rc;
+	buf_reset(&c->key);
+	mapping_key(&c->key, m->start, m->limit, m->offset,
+		    m->build_id ? build : m->filename ? file : 0);
+	k = intern_put(w->maps, c->key.data, c->key.len, &is_new);
+	*id = c->map[mi] = k + 1;
+	if (!is_new)
+		return 0;
+	XGROW(w->map_start, w->cap_map_start, (size_t)k + 1);
+	w->map_start[k] = (int64_t)m->start;
+	{
+		int64_t v[6] = {k + 1, (int64_t)m->start, (int64_t)m->limit, (int64_t)m->offset,
+				file, build};
+		return put_row(c, w->ins_map, v, 6, "insert mapping");
+	}
+}
+
+static int map_function(struct put *c, uint32_t fi, uint32_t *id)
+{
+	const struct pprof_function *f = &c->p->function[fi];
+	struct wcache *w = &c->b->w;
+	uint32_t name, sys, file, k;
+	int is_new, rc;
+
+	if (c->fn[fi]) {
+		*id = c->fn[fi];
+		return 0;
+	}
+	if ((rc = map_str(c, f->name, &name)) < 0 || (rc = map_str(c, f->system_name, &sys)) < 0 ||
+	    (rc = map_str(c, f->filename, &file)) < 0)
+		return rc;
+	buf_reset(&c->key);
+	function_key(&c->key, name, sys, file, f->start_line);
+	k = intern_put(w->funcs, c->key.data, c->key.len, &is_new);
+	*id = c->fn[fi] = k + 1;
+	if (!is_new)
+		return 0;
+	{
+		int64_t v[5] = {k + 1, name, sys, file, f->start_line};
+		return put_row(c, w->ins_func, v, 5, "insert function");
+	}
+}
+
+/* The names a location shows in a flame graph, root first, as string ids
+ * in c->frames; and its lines as (function id, line) varints in c->tmp. */
+static int location_parts(struct put *c, uint32_t li)
+{
+	const struct pprof_location *l = &c->p->location[li];
+	struct buf name = BUF_INIT;
+	uint32_t k, n = l->nline ? l->nline : 1, id;
+	int rc = 0;
+
+	buf_reset(&c->tmp);
+	buf_reset(&c->frames);
+	for (k = 0; k < l->nline && !rc; k++) {
+		const struct pprof_line *ln = &c->p->line[l->line_off + k];
+		rc = map_function(c, ln->function, &id);
+		pb_put_varint(&c->tmp, id);
+		pb_put_varint(&c->tmp, (uint64_t)ln->line);
+	}
+	for (k = n; k-- > 0 && !rc;) {
+		buf_reset(&name);
+		pprof_frame_name(c->p, li, k, &name);
+		rc = put_string(c, (const char *)name.data, name.len, &id);
+		pb_put_varint(&c->frames, id);
+	}
+	buf_release(&name);
+	return rc;
+}
+
+static int map_location(struct put *c, uint32_t li, uint32_t *id)
+{
+	const struct pprof_location *l = &c->p->location[li];
+	struct wcache *w = &c->b->w;
+	uint32_t mapping = 0, k;
+	int is_new, rc;
+
+	if (c->loc[li]) {
+		*id = c->loc[li];
+		return 0;
+	}
+	if (l->mapping && (rc = map_mapping(c, l->mapping - 1, &mapping)) < 0)
+		return rc;
+	if ((rc = location_parts(c, li)) < 0)
+		return rc;
+	buf_reset(&c->key);
+	location_key(c->b, &c->key, mapping, l->address, c->tmp.data, c->tmp.len);
+	k = intern_put(w->locs, c->key.data, c->key.len, &is_new);
+	*id = c->loc[li] = k + 1;
+	if (!is_new)
+		return 0;
+	sqlite3_bind_int64(w->ins_loc, 1, k + 1);
+	sqlite3_bind_int64(w->ins_loc, 2, mapping);
+	sqlite3_bind_int64(w->ins_loc, 3, (int64_t)l->address);
+	sqlite3_bind_blob(w->ins_loc, 4, c->tmp.data ? (void *)c->tmp.data : "", (int)c->tmp.len,
+			  SQLITE_STATIC);
+	sqlite3_bind_blob(w->ins_loc, 5, c->frames.data ? (void *)c->frames.data : "",
+			  (int)c->frames.len, SQLITE_STATIC);
+	return step_done(c->b->db, w->ins_loc, c->e, "insert location");
+}
+
+static int node_child(struct put *c, uint32_t parent, uint32_t loc, uint32_t *id)
+{
+	struct wcache *w = &c->b->w;
+	uint64_t key = (uint64_t)parent << 32 | loc;
+	uint32_t n = u64map_get(&w->nodes, key);
+
+	if (n != U64MAP_NONE) {
+		*id = n;
+		return 0;
+	}
+	*id = w->nnodes++;
+	u64map_put(&w->nodes, key, *id);
+	{
+		int64_t v[3] = {*id, parent, loc};
+		return put_row(c, w->ins_stack, v, 3, "insert stack");
+	}
+}
+
+/* The leaf stack node of sample si (computed once per profile). */
+static int sample_leaf(struct put *c, uint32_t si, uint32_t *leaf)
+{
+	const struct pprof_sample *s = &c->p->sample[si];
+	uint32_t node = 0, loc, k;
+	int rc;
+
+	if (c->leaf[si] != UINT32_MAX) {
+		*leaf = c->leaf[si];
+		return 0;
+	}
+	for (k = s->nloc; k-- > 0;) {
+		if ((rc = map_location(c, c->p->sample_loc[s->loc_off + k], &loc)) < 0)
+			return rc;
+		if ((rc = node_child(c, node, loc, &node)) < 0)
+			return rc;
+	}
+	*leaf = c->leaf[si] = node;
+	return 0;
+}
+
+static int series_id(struct put *c, const struct norm_series *ns, uint32_t *id)
+{
+	struct wcache *w = &c->b->w;
+	uint32_t k;
+	size_t i;
+	int is_new, rc;
+
+	buf_reset(&c->key);
+	labels_format(ns->labels, ns->nlabels, &c->key);
+	k = intern_put(w->series, c->key.data, c->key.len, &is_new);
+	*id = k + 1;
+	if (!is_new)
+		return 0;
+	sqlite3_bind_int64(w->ins_series, 1, *id);
+	sqlite3_bind_text(w->ins_series, 2, ns->profile_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->ins_series, 3, (const char *)c->key.data, (int)c->key.len, SQLITE_STATIC);
+	if ((rc = step_done(c->b->db, w->ins_series, c->e, "insert series")) < 0)
+		return rc;
+	for (i = 0; i < ns->nlabels; i++) {
+		sqlite3_bind_text(w->ins_label, 1, ns->labels[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(w->ins_label, 2, ns->labels[i].value, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(w->ins_label, 3, *id);
+		if ((rc = step_done(c->b->db, w->ins_label, c->e, "insert label")) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int put_series(struct put *c, const struct store_profile *sp,
+		      const struct norm_series *ns)
+{
+	const struct pprof_profile *p = c->p;
+	struct wcache *w = &c->b->w;
+	struct buf blob = BUF_INIT;
+	size_t i, n = ns->nsamples;
+	int64_t total = 0;
+	uint32_t sid;
+	int rc;
+
+	if ((rc = series_id(c, ns, &sid)) < 0)
+		return rc;
+	XGROW(c->pairs, c->cap_pairs, n + 1);
+	for (i = 0; i < n && !rc; i++) {
+		uint32_t si = ns->samples[i];
+		rc = sample_leaf(c, si, &c->pairs[i].node);
+		c->pairs[i].value = p->value[(size_t)si * p->nsample_type + (size_t)ns->value_index];
+		total += c->pairs[i].value;
+	}
+	if (rc)
+		return rc;
+	blob_encode(c->pairs, &n, &blob);
+	sqlite3_bind_int64(w->ins_profile, 1, sid);
+	sqlite3_bind_int64(w->ins_profile, 2, sp->ts);
+	sqlite3_bind_int64(w->ins_profile, 3, sp->duration);
+	sqlite3_bind_int64(w->ins_profile, 4, total);
+	sqlite3_bind_blob(w->ins_profile, 5, blob.data, (int)blob.len, SQLITE_STATIC);
+	rc = step_done(c->b->db, w->ins_profile, c->e, "insert profile");
+	buf_release(&blob);
+	return rc;
+}
+
+int block_put(struct block *b, const struct store_profile *sp, struct err *e)
+{
+	const struct pprof_profile *p = sp->p;
+	struct put c = {0};
+	size_t i;
+	int rc = 0;
+
+	if (b->sealed)
+		return err_set(e, -EROFS, "%s: block is sealed", b->path);
+	c.b = b;
+	c.p = p;
+	c.e = e;
+	c.str = xcalloc(p->nstr + 1, sizeof(uint32_t));
+	c.map = xcalloc(p->nmapping + 1, sizeof(uint32_t));
+	c.fn = xcalloc(p->nfunction + 1, sizeof(uint32_t));
+	c.loc = xcalloc(p->nlocation + 1, sizeof(uint32_t));
+	c.leaf = xmalloc((p->nsample + 1) * sizeof(uint32_t));
+	memset(c.leaf, 0xff, (p->nsample + 1) * sizeof(uint32_t));
+	for (i = 0; i < sp->n->nseries && !rc; i++)
+		rc = put_series(&c, sp, &sp->n->series[i]);
+	free(c.str);
+	free(c.map);
+	free(c.fn);
+	free(c.loc);
+	free(c.leaf);
+	free(c.pairs);
+	buf_release(&c.key);
+	buf_release(&c.tmp);
+	buf_release(&c.frames);
+	return rc;
+}
+
+int block_begin(struct block *b, struct err *e)
+{
+	int rc;
+
+	if (b->sealed)
+		return err_set(e, -EROFS, "%s: block is sealed", b->path);
+	rc = writer_open(b, e);
+	rc = rc ? rc : wcache_load(b, e);
+	return rc ? rc : exec(b->db, "BEGIN IMMEDIATE", e);
+}
+
+int block_commit(struct block *b, struct err *e)
+{
+	return exec(b->db, "COMMIT", e);
+}
+
+void block_rollback(struct block *b)
+{
+	if (b->db)
+		sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+	/* What the caches learnt during the failed transaction is not in the
+	 * file: forget everything, reload on the next write. */
+	wcache_release(&b->w);
+}
+
+/* ---- reader cache ------------------------------------------------------- */
+
+/* Extends the cache with rows committed since it was last filled. Called
+ * with r->mu held and inside the reader's read transaction, so every node
+ * a blob of that snapshot names is known afterwards. */
+static int rcache_refresh(struct block_reader *rd, struct err *e)
+{
+	struct rcache *r = &rd->b->r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!r->str_bytes) {
+		r->str_bytes = intern_new(4096);
+		r->nnodes = 1; /* the root */
+		XGROW(r->parent, r->cap_nodes, 1);
+		r->loc = xrealloc(r->loc, r->cap_nodes * sizeof(*r->loc));
+		r->parent[0] = r->loc[0] = 0;
+		/* String id 0 is no string: make it "" so a damaged frame
+		 * list reads as an empty name, not as garbage. */
+		XGROW(r->strs, r->cap_strs, 1);
+		r->strs[0].ptr = "";
+		r->strs[0].len = 0;
+	}
+	if ((rc = prepare(rd->db, "SELECT id, s FROM strings WHERE id > ? ORDER BY id", &st, e)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, r->nstrs);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		const void *s = sqlite3_column_blob(st, 1);
+		uint32_t k = intern_put(r->str_bytes, s ? s : "", len, NULL);
+		XGROW(r->strs, r->cap_strs, (size_t)r->nstrs + 2);
+		r->strs[++r->nstrs].ptr = intern_key(r->str_bytes, k, NULL);
+		r->strs[r->nstrs].len = (uint32_t)len;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_err(e, rd->db, rc, "strings");
+	if ((rc = prepare(rd->db, "SELECT id, frames FROM locations WHERE id > ? ORDER BY id", &st, e)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, r->nlocs);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(st, 1);
+		const uint8_t *end = p + sqlite3_column_bytes(st, 1);
+		uint64_t v;
+		XGROW(r->frame_off, r->cap_locs, (size_t)r->nlocs + 3);
+		r->frame_off[++r->nlocs] = (uint32_t)r->nframes;
+		while (p && p < end && !pb_varint(&p, end, &v)) {
+			XGROW(r->frames, r->cap_frames, r->nframes + 1);
+			r->frames[r->nframes++] = v <= r->nstrs ? (uint32_t)v : 0;
+		}
+		r->frame_off[r->nlocs + 1] = (uint32_t)r->nframes;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_err(e, rd->db, rc, "locations");
+	if ((rc = prepare(rd->db, "SELECT id, parent, location FROM stacks WHERE id >= ? ORDER BY id", &st, e)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, r->nnodes);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t parent = sqlite3_column_int64(st, 1);
+		int64_t loc = sqlite3_column_int64(st, 2);
+		size_t cap = r->cap_nodes;
+		if (id != r->nnodes || parent < 0 || parent >= id || loc < 1 || loc > r->nlocs) {
+			sqlite3_finalize(st);
+			return err_set(e, -EUCLEAN, "%s: stack node %" PRId64 " is damaged", rd->b->path, id);
+		}
+		XGROW(r->parent, r->cap_nodes, (size_t)id + 1);
+		if (r->cap_nodes != cap)
+			r->loc = xrealloc(r->loc, r->cap_nodes * sizeof(*r->loc));
+		r->parent[id] = (uint32_t)parent;
+		r->loc[id] = (uint32_t)loc;
+		r->nnodes++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_err(e, rd->db, rc, "stacks");
+}
+
+int block_reader_open(struct block *b, struct block_reader **out, struct err *e)
+{
+	struct block_reader *r = xcalloc(1, sizeof(*r));
+	int rc;
+
+	r->b = b;
+	rc = open_db(b->path, SQLITE_OPEN_READONLY, &r->db, e);
+	if (rc) {
+		free(r);
+		*out = NULL;
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void block_reader_close(struct block_reader *r)
+{
+	if (!r)
+		return;
+	sqlite3_close(r->db);
+	buf_release(&r->scratch);
+	free(r);
+}
+
+/* ---- reader: series ----------------------------------------------------- */
+
+struct sview {
+	uint32_t id;
+	const char *type;
+	struct label *l;
+	size_t n, cap;
+};
+
+/* All series of the block with their labels, strings in arena-like bufs. */
+static int load_series(struct block_reader *r, struct sview **out, size_t *n,
+		       struct intern *strs, struct err *e)
+{
+	struct sview *v = NULL;
+	size_t nv = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(r->db, "SELECT id, profile_type FROM series ORDER BY id", &st, e)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 1);
+		uint32_t k = intern_put(strs, t, strlen(t) + 1, NULL);
+		XGROW(v, cap, nv + 1);
+		memset(&v[nv], 0, sizeof(v[nv]));
+		v[nv].id = (uint32_t)sqlite3_column_int64(st, 0);
+		v[nv++].type = intern_key(strs, k, NULL);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return sql_err(e, r->db, rc, "series");
+	}
+	if ((rc = prepare(r->db, "SELECT series, name, value FROM series_labels", &st, e)) < 0) {
+		free(v);
+		return rc;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t sid = sqlite3_column_int64(st, 0);
+		const char *nm = (const char *)sqlite3_column_text(st, 1);
+		const char *val = (const char *)sqlite3_column_text(st, 2);
+		struct sview *s;
+		if (sid < 1 || (size_t)sid > nv || v[sid - 1].id != (uint32_t)sid)
+			continue;
+		s = &v[sid - 1];
+		XGROW(s->l, s->cap, s->n + 1);
+		s->l[s->n].name = intern_key(strs, intern_put(strs, nm, strlen(nm) + 1, NULL), NULL);
+		s->l[s->n++].value = intern_key(strs, intern_put(strs, val, strlen(val) + 1, NULL), NULL);
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < nv; i++)
+		labels_sort(v[i].l, v[i].n);
+	*out = v;
+	*n = nv;
+	return rc == SQLITE_DONE ? 0 : sql_err(e, r->db, rc, "series_labels");
+}
+
+static int selected(const struct sview *s, const struct selector *sel)
+{
+	size_t i;
+
+	if (!sel)
+		return 1;
+	if (sel->profile_type && strcmp(sel->profile_type, s->type))
+		return 0;
+	for (i = 0; i < sel->nm; i++)
+		if (!matcher_match(&sel->m[i], labels_get(s->l, s->n, sel->m[i].name)))
+			return 0;
+	return 1;
+}
+
+static void free_sviews(struct sview *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].l);
+	free(v);
+}
+
+int block_reader_series(struct block_reader *r, const struct selector *sel,
+			uint32_t **ids, size_t *n, store_series_cb cb, void *ctx,
+			struct err *e)
+{
+	struct intern *strs = intern_new(256);
+	struct sview *v = NULL;
+	size_t nv = 0, i;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	rc = load_series(r, &v, &nv, strs, e);
+	for (i = 0; i < nv && !rc; i++) {
+		struct store_series_info info = {v[i].type, v[i].l, v[i].n};
+		if (!selected(&v[i], sel))
+			continue;
+		*ids = xrealloc(*ids, (*n + 1) * sizeof(**ids));
+		(*ids)[(*n)++] = v[i].id;
+		if (cb && (rc = cb(ctx, &info)) != 0)
+			rc = rc < 0 ? rc : 0;
+	}
+	free_sviews(v, nv);
+	intern_free(strs);
+	return rc;
+}
+
+int block_reader_labels(struct block_reader *r, const char *name, const uint32_t *ids,
+			size_t n, store_string_cb cb, void *ctx, struct err *e)
+{
+	struct intern *seen = intern_new(64);
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	rc = prepare(r->db, name ? "SELECT value FROM series_labels WHERE name=? AND series=?"
+			       : "SELECT name FROM series_labels WHERE series=?", &st, e);
+	for (i = 0; i < n && !rc; i++) {
+		if (name)
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, name ? 2 : 1, ids[i]);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *s = (const char *)sqlite3_column_text(st, 0);
+			int is_new;
+			intern_put(seen, s, strlen(s), &is_new);
+			if (is_new && cb && cb(ctx, s) < 0) {
+				rc = SQLITE_ABORT;
+				break;
+			}
+		}
+		sqlite3_reset(st);
+		rc = rc == SQLITE_DONE ? 0 : rc == SQLITE_ABORT ? -ECANCELED : sql_err(e, r->db, rc, "labels");
+	}
+	sqlite3_finalize(st);
+	intern_free(seen);
+	return rc;
+}
+
+int block_reader_profile_types(struct block_reader *r, store_string_cb cb, void *ctx,
+			       struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(r->db, "SELECT DISTINCT profile_type FROM series", &st, e)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(ctx, (const char *)sqlite3_column_text(st, 0)) < 0)
+			break;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_err(e, r->db, rc, "profile types");
+}
+
+/* ---- reader: planning --------------------------------------------------- */
+
+/* Which rows cover [from, until) in this block: raw profiles at the edges,
+ * roll-ups where a sealed block has whole windows inside the range. */
+struct piece {
+	int rollup;       /* 0 = profiles table */
+	int64_t span;     /* roll-up span */
+	int64_t from, until;
+};
+
+static size_t plan(const struct block *b, int64_t from, int64_t until, struct piece *p)
+{
+	int64_t lo = from > b->start ? from : b->start;
+	int64_t hi = until < b->end ? until : b->end;
+	int64_t ws, we;
+	size_t n = 0;
+
+	if (hi <= lo)
+		return 0;
+	if (!b->sealed) {
+		p[0] = (struct piece){0, 0, lo, hi};
+		return 1;
+	}
+	if (lo == b->start && hi == b->end) {
+		p[0] = (struct piece){1, b->end - b->start, b->start, b->start + 1};
+		return 1;
+	}
+	ws = b->start + (lo - b->start + BLOCK_ROLLUP_FINE - 1) / BLOCK_ROLLUP_FINE * BLOCK_ROLLUP_FINE;
+	we = b->start + (hi - b->start) / BLOCK_ROLLUP_FINE * BLOCK_ROLLUP_FINE;
+	if (we <= ws) {
+		p[0] = (struct piece){0, 0, lo, hi};
+		return 1;
+	}
+	if (lo < ws)
+		p[n++] = (struct piece){0, 0, lo, ws};
+	p[n++] = (struct piece){1, BLOCK_ROLLUP_FINE, ws, we};
+	if (we < hi)
+		p[n++] = (struct piece){0, 0, we, hi};
+	return n;
+}
+
+static int piece_stmt(struct block_reader *r, const struct piece *pc, const char *cols,
+		      sqlite3_stmt **st, struct err *e)
+{
+	char sql[256];
+	int rc;
+
+	if (pc->rollup)
+		snprintf(sql, sizeof(sql), "SELECT %s FROM rollups WHERE series=? AND span=%lld"
+			 " AND ts>=? AND ts<?", cols, (long long)pc->span);
+	else
+		snprintf(sql, sizeof(sql), "SELECT %s FROM profiles WHERE series=? AND ts>=? AND ts<?",
+			 cols);
+	rc = sqlite3_prepare_v2(r->db, sql, -1, st, NULL);
+	return rc == SQLITE_OK ? 0 : sql_err(e, r->db, rc, sql);
+}
+
+/* ---- reader: merge ------------------------------------------------------ */
+
+static int accumulate(struct block_reader *r, const uint32_t *ids, size_t n,
+		      int64_t from, int64_t until, int64_t *acc, size_t nacc, struct err *e)
+{
+	struct piece pcs[3];
+	size_t np = plan(r->b, from, until, pcs), i, k;
+	int rc = 0;
+
+	for (k = 0; k < np && !rc; k++) {
+		sqlite3_stmt *st;
+		if ((rc = piece_stmt(r, &pcs[k], "blob", &st, e)) < 0)
+			break;
+		for (i = 0; i < n && !rc; i++) {
+			sqlite3_bind_int64(st, 1, ids[i]);
+			sqlite3_bind_int64(st, 2, pcs[k].from);
+			sqlite3_bind_int64(st, 3, pcs[k].until);
+			while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW)
+				rc = blob_accumulate(sqlite3_column_blob(st, 0),
+						     (size_t)sqlite3_column_bytes(st, 0), acc, nacc,
+						     NULL, &r->scratch, e);
+			if (rc == SQLITE_DONE)
+				rc = 0;
+			else if (rc > 0)
+				rc = sql_err(e, r->db, rc, "read profiles");
+			sqlite3_reset(st);
+		}
+		sqlite3_finalize(st);
+	}
+	if (rc < 0)
+		err_prefix(e, "%s", r->b->path);
+	return rc;
+}
+
+/* Node values -> stacktree: totals bottom-up (a child's id is always
+ * larger than its parent's), then the live nodes top-down, each location
+ * expanding into its frames. */
+static void to_stacktree(struct rcache *c, int64_t *acc, size_t nn, struct stacktree *out)
+{
+	int64_t *tot = xmalloc(nn * sizeof(*tot));
+	uint32_t *map = xmalloc(nn * sizeof(*map));
+	uint32_t *name = xcalloc(c->nstrs + 1, sizeof(*name));
+	size_t i;
+
+	memcpy(tot, acc, nn * sizeof(*tot));
+	for (i = nn; i-- > 1;)
+		tot[c->parent[i]] += tot[i];
+	map[0] = 0;
+	for (i = 1; i < nn; i++) {
+		uint32_t node, f;
+		if (!tot[i])
+			continue;
+		node = map[c->parent[i]];
+		for (f = c->frame_off[c->loc[i]]; f < c->frame_off[c->loc[i] + 1]; f++) {
+			uint32_t s = c->frames[f];
+			if (!name[s])
+				name[s] = stacktree_name(out, c->strs[s].ptr, c->strs[s].len) + 1;
+			node = stacktree_child(out, node, name[s] - 1);
+		}
+		map[i] = node;
+		if (acc[i])
+			stacktree_add_self(out, node, acc[i]);
+	}
+	if (acc[0])
+		stacktree_add_self(out, 0, acc[0]);
+	free(tot);
+	free(map);
+	free(name);
+}
+
+int block_reader_merge(struct block_reader *r, const uint32_t *ids, size_t n,
+		       int64_t from, int64_t until, struct stacktree *out, struct err *e)
+{
+	struct rcache *c = &r->b->r;
+	int64_t *acc = NULL;
+	size_t nn;
+	int rc;
+
+	if (!n)
+		return 0;
+	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+		return rc;
+	pthread_mutex_lock(&c->mu);
+	rc = rcache_refresh(r, e);
+	nn = c->nnodes;
+	pthread_mutex_unlock(&c->mu);
+	if (!rc) {
+		acc = xcalloc(nn, sizeof(*acc));
+		rc = accumulate(r, ids, n, from, until, acc, nn, e);
+	}
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (!rc) {
+		pthread_mutex_lock(&c->mu);
+		to_stacktree(c, acc, nn, out);
+		pthread_mutex_unlock(&c->mu);
+	}
+	free(acc);
+	return rc;
+}
+
+/* ---- reader: totals over time ------------------------------------------- */
+
+int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
+		       int64_t from, int64_t until, int64_t step, int64_t *sums,
+		       size_t nsteps, struct err *e)
+{
+	struct piece pcs[3];
+	size_t np = plan(r->b, from, until, pcs), i, k;
+	int rc = 0;
+
+	for (k = 0; k < np && !rc; k++) {
+		sqlite3_stmt *st;
+		/* A roll-up window counts at its start: exact when the step is a
+		 * multiple of the window, close otherwise. */
+		if (pcs[k].rollup && pcs[k].span > step)
+			pcs[k] = (struct piece){0, 0, pcs[k].from, pcs[k].until};
+		if ((rc = piece_stmt(r, &pcs[k], "ts, total", &st, e)) < 0)
+			break;
+		for (i = 0; i < n && !rc; i++) {
+			sqlite3_bind_int64(st, 1, ids[i]);
+			sqlite3_bind_int64(st, 2, pcs[k].from);
+			sqlite3_bind_int64(st, 3, pcs[k].until);
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				int64_t ts = sqlite3_column_int64(st, 0);
+				size_t s = (size_t)((ts - from) / step);
+				if (ts >= from && s < nsteps)
+					sums[i * nsteps + s] += sqlite3_column_int64(st, 1);
+			}
+			rc = rc == SQLITE_DONE ? 0 : sql_err(e, r->db, rc, "read totals");
+			sqlite3_reset(st);
+		}
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+int block_reader_count(struct block_reader *r, uint64_t *series, uint64_t *profiles,
+		       int64_t *min_ts, int64_t *max_ts, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = prepare(r->db, "SELECT (SELECT count(*) FROM series), count(*), min(ts), max(ts)"
+		     " FROM profiles", &st, e);
+	if (rc < 0)
+		return rc;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*series = (uint64_t)sqlite3_column_int64(st, 0);
+		*profiles = (uint64_t)sqlite3_column_int64(st, 1);
+		*min_ts = sqlite3_column_int64(st, 2);
+		*max_ts = sqlite3_column_int64(st, 3);
+		rc = 0;
+	} else {
+		rc = sql_err(e, r->db, rc, "count");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- sealing ------------------------------------------------------------ */
+
+/* Sums blobs per node into acc, remembering which nodes it touched. */
+struct sum {
+	int64_t *acc;
+	uint8_t *mark;       /* node is in touched[] */
+	uint32_t *touched;
+	size_t ntouched, nacc;
+	int64_t total;
+	uint32_t nprof;
+};
+
+static int sum_add(struct sum *s, const uint8_t *b, size_t len, struct buf *scratch,
+		   struct err *e)
+{
+	struct blob_pair *pairs;
+	size_t n, i;
+	int rc;
+
+	if ((rc = blob_decode(b, len, &pairs, &n, scratch, e)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (pairs[i].node >= s->nacc) {
+			free(pairs);
+			return err_set(e, -EUCLEAN, "blob names stack node %u past the stack table",
+				       pairs[i].node);
+		}
+		if (!s->mark[pairs[i].node]) {
+			s->mark[pairs[i].node] = 1;
+			s->touched[s->ntouched++] = pairs[i].node;
+		}
+		s->acc[pairs[i].node] += pairs[i].value;
+		s->total += pairs[i].value;
+	}
+	s->nprof++;
+	free(pairs);
+	return 0;
+}
+
+/* Writes the sum as one roll-up row and clears it. A node whose values
+ * cancel to zero is simply absent from the blob. */
+static int sum_flush(struct block *b, sqlite3_stmt *ins, uint32_t series, int64_t span,
+		     int64_t ts, struct sum *s, struct err *e)
+{
+	struct blob_pair *pairs = xmalloc((s->ntouched + 1) * sizeof(*pairs));
+	struct buf blob = BUF_INIT;
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < s->ntouched; i++) {
+		uint32_t node = s->touched[i];
+		if (s->acc[node])
+			pairs[n++] = (struct blob_pair){node, s->acc[node]};
+		s->acc[node] = 0;
+		s->mark[node] = 0;
+	}
+	blob_encode(pairs, &n, &blob);
+	sqlite3_bind_int64(ins, 1, series);
+	sqlite3_bind_int64(ins, 2, span);
+	sqlite3_bind_int64(ins, 3, ts);
+	sqlite3_bind_int64(ins, 4, s->total);
+	sqlite3_bind_int64(ins, 5, s->nprof);
+	sqlite3_bind_blob(ins, 6, blob.data, (int)blob.len, SQLITE_STATIC);
+	rc = step_done(b->db, ins, e, "insert rollup");
+	s->ntouched = 0;
+	s->total = 0;
+	s->nprof = 0;
+	free(pairs);
+	buf_release(&blob);
+	return rc;
+}
+
+/* Roll-ups of one series: one row per fine window that has profiles, and
+ * one for the whole block. */
+static int seal_series(struct block *b, sqlite3_stmt *sel, sqlite3_stmt *ins,
+		       uint32_t series, struct sum *fine, struct sum *all, struct buf *scratch,
+		       struct err *e)
+{
+	int64_t win = INT64_MIN;
+	int rc = 0;
+
+	sqlite3_bind_int64(sel, 1, series);
+	while (!rc && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		int64_t ts = sqlite3_column_int64(sel, 0);
+		int64_t w = b->start + (ts - b->start) / BLOCK_ROLLUP_FINE * BLOCK_ROLLUP_FINE;
+		const uint8_t *bl = sqlite3_column_blob(sel, 1);
+		size_t len = (size_t)sqlite3_column_bytes(sel, 1);
+		rc = 0;
+		if (w != win && win != INT64_MIN)
+			rc = sum_flush(b, ins, series, BLOCK_ROLLUP_FINE, win, fine, e);
+		win = w;
+		rc = rc ? rc : sum_add(fine, bl, len, scratch, e);
+		rc = rc ? rc : sum_add(all, bl, len, scratch, e);
+	}
+	sqlite3_reset(sel);
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc > 0)
+		rc = sql_err(e, b->db, rc, "read profiles");
+	if (!rc && win != INT64_MIN)
+		rc = sum_flush(b, ins, series, BLOCK_ROLLUP_FINE, win, fine, e);
+	if (!rc && all->nprof)
+		rc = sum_flush(b, ins, series, b->end - b->start, b->start, all, e);
+	return rc;
+}
+
+static void sum_init(struct sum *s, size_t nacc)
+{
+	s->acc = xcalloc(nacc, sizeof(*s->acc));
+	s->mark = xcalloc(nacc, 1);
+	s->touched = xmalloc(nacc * sizeof(*s->touched));
+	s->nacc = nacc;
+	s->ntouched = 0;
+	s->total = 0;
+	s->nprof = 0;
+}
+
+static void sum_release(struct sum *s)
+{
+	free(s->acc);
+	free(s->mark);
+	free(s->touched);
+}
+
+int block_seal(struct block *b, struct err *e)
+{
+	sqlite3_stmt *sel = NULL, *ins = NULL;
+	struct sum fine, all;
+	struct buf scratch = BUF_INIT;
+	uint32_t nseries, i;
+	int rc;
+
+	if (b->sealed)
+		return 0;
+	if ((rc = block_begin(b, e)) < 0)
+		return rc;
+	nseries = intern_count(b->w.series);
+	sum_init(&fine, b->w.nnodes);
+	sum_init(&all, b->w.nnodes);
+	rc = prepare(b->db, "SELECT ts, blob FROM profiles WHERE series=? ORDER BY ts", &sel, e);
+	rc = rc ? rc : prepare(b->db, "INSERT OR REPLACE INTO rollups VALUES(?,?,?,?,?,?)", &ins, e);
+	for (i = 1; i <= nseries && !rc; i++)
+		rc = seal_series(b, sel, ins, i, &fine, &all, &scratch, e);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(ins);
+	rc = rc ? rc : exec(b->db, "UPDATE meta SET value=1 WHERE key='sealed'", e);
+	rc = rc ? rc : block_commit(b, e);
+	if (rc) {
+		block_rollback(b);
+	} else {
+		/* Fold the WAL into the file: a sealed block is one file. */
+		sqlite3_exec(b->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		wcache_release(&b->w);
+		b->sealed = 1;
+	}
+	sum_release(&fine);
+	sum_release(&all);
+	buf_release(&scratch);
+	return rc;
+}
+
+int block_check(struct block *b, struct err *e)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = open_db(b->path, SQLITE_OPEN_READONLY, &db, e)) < 0)
+		return rc;
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *res = (const char *)sqlite3_column_text(st, 0);
+		rc = res && !strcmp(res, "ok") ? 0
+			: err_set(e, -EUCLEAN, "%s: integrity check failed: %s", b->path, res ? res : "?");
+	} else {
+		rc = sql_err(e, db, rc, b->path);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}

@@ -1,0 +1,89 @@
+/* block: one time window of profiles in one SQLite file.
+ *
+ * A block covers [start, end) (default 2 h, aligned) and is written by one
+ * writer until it is sealed; sealing adds roll-ups and makes it read-only.
+ * The format is in docs/STORAGE.md; in short, per file:
+ *
+ *   strings, mappings, functions, locations   symbols, interned once
+ *   stacks(id, parent, location)              the stack tree; a stack is
+ *                                             its leaf node id, node 0 is
+ *                                             the root
+ *   series, series_labels                     series and the label index
+ *   profiles(series, ts, ..., blob)           one row per profile, samples
+ *                                             as a blob (blob.h)
+ *   rollups(series, span, ts, ..., blob)      merged profiles per window
+ *
+ * Writing (block_begin/put/commit) must be serialised by the caller. If a
+ * commit fails, block_rollback() drops the writer's caches, which are
+ * rebuilt from the file on the next write, so memory never claims what the
+ * file does not hold.
+ *
+ * Reading is thread-safe and independent of the writer: each reader has
+ * its own connection and sees committed data only. The reader's symbol
+ * cache (stack tree, frame names) is shared by readers of one block and
+ * only ever grows, since every table is append-only. */
+#ifndef STACKYARD_STORE_BLOCK_H
+#define STACKYARD_STORE_BLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct block;
+struct block_reader;
+
+/* Spans of the roll-ups a sealed block has, in ns: a fine one for the
+ * edges of a range and the whole block for the rest. */
+#define BLOCK_ROLLUP_FINE (600LL * STORE_NS_PER_SEC)
+
+int block_create(const char *path, int64_t start, int64_t end,
+		 struct block **out, struct err *e);
+/* Opens an existing file and checks its header; does not read symbols. */
+int block_open(const char *path, struct block **out, struct err *e);
+void block_close(struct block *b);
+
+int64_t block_start(const struct block *b);
+int64_t block_end(const struct block *b);
+int block_sealed(const struct block *b);
+const char *block_path(const struct block *b);
+uint64_t block_file_bytes(const struct block *b);
+
+int block_begin(struct block *b, struct err *e);
+int block_put(struct block *b, const struct store_profile *sp, struct err *e);
+int block_commit(struct block *b, struct err *e);
+void block_rollback(struct block *b);
+
+/* Builds the roll-ups and marks the block sealed (one transaction). */
+int block_seal(struct block *b, struct err *e);
+
+/* Full integrity check (PRAGMA quick_check plus our header). */
+int block_check(struct block *b, struct err *e);
+
+int block_reader_open(struct block *b, struct block_reader **out, struct err *e);
+void block_reader_close(struct block_reader *r);
+
+/* Series of this block matching sel (sel may be NULL). ids[] gets their
+ * ids (caller frees); cb, if given, sees each. */
+int block_reader_series(struct block_reader *r, const struct selector *sel,
+			uint32_t **ids, size_t *n, store_series_cb cb, void *ctx,
+			struct err *e);
+/* Label names, or values of one name, of the given series. */
+int block_reader_labels(struct block_reader *r, const char *name,
+			const uint32_t *ids, size_t n, store_string_cb cb,
+			void *ctx, struct err *e);
+int block_reader_profile_types(struct block_reader *r, store_string_cb cb,
+			       void *ctx, struct err *e);
+/* Adds the merged stacks of the series in [from, until) to out. */
+int block_reader_merge(struct block_reader *r, const uint32_t *ids, size_t n,
+		       int64_t from, int64_t until, struct stacktree *out,
+		       struct err *e);
+/* Adds per-step totals of series ids[i] into sums[i * nsteps + k]. */
+int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
+		       int64_t from, int64_t until, int64_t step, int64_t *sums,
+		       size_t nsteps, struct err *e);
+/* Number of profile rows (for stats). */
+int block_reader_count(struct block_reader *r, uint64_t *series, uint64_t *profiles,
+		       int64_t *min_ts, int64_t *max_ts, struct err *e);
+
+#endif

@@ -1,0 +1,543 @@
+/* The storage conformance suite: what any backend (struct store_ops) must
+ * do. It drives only store.h; the oracle for merges is the in-memory
+ * stacktree of the same pprof data (itself checked against go tool pprof
+ * in tests/integration), compared as folded text. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../src/base/file.h"
+#include "../../src/pprof/decode.h"
+#include "../../src/pprof/merge.h"
+#include "../../src/store/store.h"
+#include "../pprof/pbtest.h"
+
+#define SEC STORE_NS_PER_SEC
+#define HOUR (3600 * SEC)
+/* A fixed epoch-aligned base time, so windows are predictable. */
+#define T0 ((int64_t)1795600800 * SEC)
+
+static const struct store_ops *ops = &store_sqlite_ops;
+
+struct fx {
+	char dir[64];
+	struct store *s;
+	struct store_config cfg;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct err e = {0};
+
+	strcpy(f->dir, "/tmp/sy-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->cfg.dir = f->dir;
+	if (store_open(ops, &f->cfg, &f->s, &e) < 0)
+		fail_msg("open: %s", e.msg);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void reopen(struct fx *f)
+{
+	struct err e = {0};
+
+	store_close(f->s);
+	f->s = NULL;
+	if (store_open(ops, &f->cfg, &f->s, &e) < 0)
+		fail_msg("reopen: %s", e.msg);
+}
+
+static struct pprof_profile *load(const char *name)
+{
+	struct pprof_profile *p = NULL;
+	struct err e = {0};
+	char path[512];
+	uint8_t *data;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", testdata_dir(), name);
+	if (file_read(path, 1 << 28, &data, &len, &e) < 0)
+		fail_msg("%s", e.msg);
+	if (pprof_decode(data, len, NULL, &p, &e) < 0)
+		fail_msg("%s: %s", name, e.msg);
+	free(data);
+	return p;
+}
+
+/* Appends p as service `svc` at ts; returns the append's result. */
+static int put(struct fx *f, const struct pprof_profile *p, const char *svc, int64_t ts,
+	       struct err *e)
+{
+	struct label l[2] = {{"env", "test"}, {"service_name", svc}};
+	struct norm_opts o = {0};
+	struct norm *n = NULL;
+	struct store_profile sp;
+	int rc;
+
+	o.labels = l;
+	o.nlabels = 2;
+	if ((rc = normalize(p, &o, &n, e)) < 0)
+		return rc;
+	sp.p = p;
+	sp.n = n;
+	sp.ts = ts;
+	sp.duration = 10 * SEC;
+	rc = store_append(f->s, &sp, 1, e);
+	norm_free(n);
+	return rc;
+}
+
+static void must_put(struct fx *f, const struct pprof_profile *p, const char *svc, int64_t ts)
+{
+	struct err e = {0};
+
+	if (put(f, p, svc, ts, &e) < 0)
+		fail_msg("append: %s", e.msg);
+}
+
+static struct selector *sel(const char *s)
+{
+	struct selector *x = NULL;
+	struct err e = {0};
+
+	if (selector_parse(s, strlen(s), &x, &e) < 0)
+		fail_msg("selector %s: %s", s, e.msg);
+	return x;
+}
+
+/* Folded text of the store's merge for query q over [from, until). */
+static char *merged(struct fx *f, const char *q, int64_t from, int64_t until)
+{
+	struct stacktree *t = stacktree_new();
+	struct selector *x = sel(q);
+	struct buf b = BUF_INIT;
+	struct err e = {0};
+
+	if (store_merge(f->s, x, from, until, t, &e) < 0)
+		fail_msg("merge %s: %s", q, e.msg);
+	stacktree_write_folded(t, &b);
+	stacktree_free(t);
+	selector_free(x);
+	return (char *)buf_detach(&b, NULL);
+}
+
+/* Folded text of the in-memory merge of ps (the oracle). */
+static char *expected(struct pprof_profile **ps, size_t n, int vi)
+{
+	struct stacktree *t = stacktree_new();
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		stacktree_add_pprof(t, ps[i], vi);
+	stacktree_write_folded(t, &b);
+	stacktree_free(t);
+	return (char *)buf_detach(&b, NULL);
+}
+
+static void assert_merge(struct fx *f, const char *q, int64_t from, int64_t until,
+			 struct pprof_profile **ps, size_t n, int vi)
+{
+	char *got = merged(f, q, from, until), *want = expected(ps, n, vi);
+
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+}
+
+static char *type_of(const struct pprof_profile *p, int vi, const char *name)
+{
+	char *s = malloc(512);
+	struct pprof_str a = p->str[p->sample_type[vi].type], b = p->str[p->sample_type[vi].unit];
+	struct pprof_str c = p->str[p->period_type.type], d = p->str[p->period_type.unit];
+
+	snprintf(s, 512, "%s:%.*s:%.*s:%.*s:%.*s", name, (int)a.len, a.ptr, (int)b.len, b.ptr,
+		 (int)c.len, c.ptr, (int)d.len, d.ptr);
+	return s;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+/* Every real profile and every sample type comes back as it went in. */
+static void test_roundtrip_real(void **state)
+{
+	static const char *const files[] = {
+		"etcd-cpu.pb.gz", "etcd-heap.pb.gz", "etcd-goroutine.pb.gz",
+		"prometheus-allocs.pb.gz", "gocompile-nethttp-cpu.pb.gz", "node-wall.pb.gz",
+		"etcd-mutex.pb.gz",
+	};
+	struct fx *f = *state;
+	size_t i;
+	int vi;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct pprof_profile *p = load(files[i]);
+		char svc[64];
+		snprintf(svc, sizeof(svc), "svc%zu", i);
+		must_put(f, p, svc, T0 + (int64_t)i * SEC);
+		for (vi = 0; vi < (int)p->nsample_type; vi++) {
+			char q[700], *t = type_of(p, vi, normalize_profile_name(p, vi));
+			snprintf(q, sizeof(q), "%s{service_name=\"%s\"}", t, svc);
+			assert_merge(f, q, T0, T0 + HOUR, &p, 1, vi);
+			free(t);
+		}
+		pprof_free(p);
+	}
+}
+
+/* The same (series, timestamp) twice is stored once; a new timestamp adds. */
+static void test_idempotent(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *p = load("etcd-cpu.pb.gz");
+	struct pprof_profile *two[2] = {p, p};
+	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"a\"}";
+
+	must_put(f, p, "a", T0);
+	must_put(f, p, "a", T0);
+	assert_merge(f, q, T0, T0 + HOUR, &p, 1, 1);
+	must_put(f, p, "a", T0 + 10 * SEC);
+	assert_merge(f, q, T0, T0 + HOUR, two, 2, 1);
+	pprof_free(p);
+}
+
+/* [from, until): the profile at `until` is out, the one at `from` is in. */
+static void test_time_range(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
+
+	must_put(f, a, "x", T0 + 100 * SEC);
+	must_put(f, b, "x", T0 + 200 * SEC);
+	assert_merge(f, q, T0 + 100 * SEC, T0 + 200 * SEC, &a, 1, 1);
+	assert_merge(f, q, T0 + 101 * SEC, T0 + 201 * SEC, &b, 1, 1);
+	{
+		char *got = merged(f, q, T0, T0 + 100 * SEC);
+		assert_string_equal(got, "");
+		free(got);
+	}
+	pprof_free(a);
+	pprof_free(b);
+}
+
+/* Out of order within the writable window, across two windows, and the
+ * store after a reopen. */
+static void test_out_of_order_and_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	struct pprof_profile *ab[2] = {a, b};
+	const char *q = "process_cpu:samples:count:cpu:nanoseconds";
+
+	must_put(f, b, "x", T0 + 3 * HOUR);
+	must_put(f, a, "x", T0 + 10 * SEC);
+	assert_merge(f, q, T0, T0 + 4 * HOUR, ab, 2, 0);
+	reopen(f);
+	assert_merge(f, q, T0, T0 + 4 * HOUR, ab, 2, 0);
+	assert_merge(f, q, T0 + 2 * HOUR, T0 + 4 * HOUR, &b, 1, 0);
+	pprof_free(a);
+	pprof_free(b);
+}
+
+/* Matchers: =, !=, =~, !~ and absent labels. */
+static void test_matchers(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	struct pprof_profile *ab[2] = {a, b};
+	const char *t = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
+	char q[256];
+
+	must_put(f, a, "etcd", T0);
+	must_put(f, b, "prometheus", T0);
+	snprintf(q, sizeof(q), "%s{service_name=\"etcd\"}", t);
+	assert_merge(f, q, T0, T0 + HOUR, &a, 1, 1);
+	snprintf(q, sizeof(q), "%s{service_name!=\"etcd\"}", t);
+	assert_merge(f, q, T0, T0 + HOUR, &b, 1, 1);
+	snprintf(q, sizeof(q), "%s{service_name=~\"etcd|prom.*\"}", t);
+	assert_merge(f, q, T0, T0 + HOUR, ab, 2, 1);
+	snprintf(q, sizeof(q), "%s{service_name=~\"prom\"}", t); /* anchored */
+	assert_merge(f, q, T0, T0 + HOUR, NULL, 0, 1);
+	snprintf(q, sizeof(q), "%s{service_name!~\"e.*\"}", t);
+	assert_merge(f, q, T0, T0 + HOUR, &b, 1, 1);
+	snprintf(q, sizeof(q), "%s{nosuch=\"\"}", t);             /* absent == "" */
+	assert_merge(f, q, T0, T0 + HOUR, ab, 2, 1);
+	pprof_free(a);
+	pprof_free(b);
+}
+
+struct strs {
+	char v[64][128];
+	size_t n;
+};
+
+static int str_cb(void *ctx, const char *s)
+{
+	struct strs *x = ctx;
+
+	if (x->n < 64)
+		snprintf(x->v[x->n++], 128, "%s", s);
+	return 0;
+}
+
+static int has(const struct strs *x, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		if (!strcmp(x->v[i], s))
+			return 1;
+	return 0;
+}
+
+static void test_labels_and_types(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *h = load("etcd-heap.pb.gz");
+	struct strs names = {0}, vals = {0}, types = {0}, narrowed = {0};
+	struct selector *x;
+	struct err e = {0};
+
+	must_put(f, a, "etcd", T0);
+	must_put(f, h, "etcd-heap", T0 + SEC);
+	assert_int_equal(store_label_names(f->s, NULL, T0, T0 + HOUR, str_cb, &names, &e), 0);
+	assert_true(has(&names, "service_name") && has(&names, "env") && has(&names, "__name__"));
+	assert_int_equal(store_label_values(f->s, "service_name", NULL, T0, T0 + HOUR, str_cb, &vals, &e), 0);
+	assert_int_equal(vals.n, 2);
+	assert_string_equal(vals.v[0], "etcd"); /* sorted */
+	assert_string_equal(vals.v[1], "etcd-heap");
+	x = sel("{__name__=\"memory\"}");
+	assert_int_equal(store_label_values(f->s, "service_name", x, T0, T0 + HOUR, str_cb, &narrowed, &e), 0);
+	assert_int_equal(narrowed.n, 1);
+	assert_string_equal(narrowed.v[0], "etcd-heap");
+	selector_free(x);
+	assert_int_equal(store_profile_types(f->s, T0, T0 + HOUR, str_cb, &types, &e), 0);
+	assert_int_equal(types.n, 6); /* 2 cpu + 4 memory */
+	assert_true(has(&types, "memory:inuse_space:bytes:space:bytes"));
+	assert_true(has(&types, "process_cpu:cpu:nanoseconds:cpu:nanoseconds"));
+	/* Out of range: nothing. */
+	types.n = 0;
+	assert_int_equal(store_profile_types(f->s, T0 + 10 * HOUR, T0 + 11 * HOUR, str_cb, &types, &e), 0);
+	assert_int_equal(types.n, 0);
+	pprof_free(a);
+	pprof_free(h);
+}
+
+struct range_out {
+	char group[8][64];
+	int64_t v[8][8];
+	size_t n, npts;
+};
+
+static int range_cb(void *ctx, const struct store_series_info *g, const struct store_point *p,
+		    size_t n)
+{
+	struct range_out *r = ctx;
+	const char *svc = labels_get(g->labels, g->nlabels, "service_name");
+	size_t i;
+
+	if (r->n >= 8)
+		return 0;
+	snprintf(r->group[r->n], 64, "%s", svc ? svc : "?");
+	for (i = 0; i < n && i < 8; i++)
+		r->v[r->n][i] = p[i].value;
+	r->npts = n;
+	r->n++;
+	return 0;
+}
+
+static int64_t total_of(const struct pprof_profile *p, int vi)
+{
+	int64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < p->nsample; i++)
+		t += p->value[i * p->nsample_type + (size_t)vi];
+	return t;
+}
+
+static void test_range(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	struct range_out r = {0};
+	struct selector *x = sel("process_cpu:cpu:nanoseconds:cpu:nanoseconds");
+	struct err e = {0};
+	size_t i;
+
+	must_put(f, a, "etcd", T0 + 5 * SEC);
+	must_put(f, a, "etcd", T0 + 15 * SEC);
+	must_put(f, b, "prom", T0 + 25 * SEC);
+	assert_int_equal(store_range(f->s, x, T0, T0 + 40 * SEC, 10 * SEC, "service_name",
+				     range_cb, &r, &e), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.npts, 4);
+	for (i = 0; i < r.n; i++) {
+		if (!strcmp(r.group[i], "etcd")) {
+			assert_int_equal(r.v[i][0], total_of(a, 1));
+			assert_int_equal(r.v[i][1], total_of(a, 1));
+			assert_int_equal(r.v[i][2], 0);
+		} else {
+			assert_string_equal(r.group[i], "prom");
+			assert_int_equal(r.v[i][2], total_of(b, 1));
+			assert_int_equal(r.v[i][0] + r.v[i][1] + r.v[i][3], 0);
+		}
+	}
+	assert_int_equal(store_range(f->s, x, T0, T0 + SEC, 0, NULL, range_cb, &r, &e), -EINVAL);
+	selector_free(x);
+	pprof_free(a);
+	pprof_free(b);
+}
+
+/* Sealing builds roll-ups: merges over whole blocks, windows and edges
+ * read the same as before; the sealed window takes no more writes. */
+static void test_seal_rollups(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
+	static const int64_t ranges[][2] = {
+		{0, 2 * 3600}, {0, 3 * 3600}, {600, 1800}, {300, 1500}, {5, 7000}, {1200, 1201},
+	};
+	char *before[6];
+	struct err e = {0};
+	size_t i;
+	int k;
+
+	for (k = 0; k < 60; k++)
+		must_put(f, k % 3 ? a : b, k % 2 ? "s1" : "s2", T0 + (int64_t)k * 113 * SEC);
+	for (i = 0; i < 6; i++)
+		before[i] = merged(f, q, T0 + ranges[i][0] * SEC, T0 + ranges[i][1] * SEC);
+	if (store_maintain(f->s, T0 + 3 * HOUR, &e) < 0)
+		fail_msg("maintain: %s", e.msg);
+	reopen(f);
+	for (i = 0; i < 6; i++) {
+		char *after = merged(f, q, T0 + ranges[i][0] * SEC, T0 + ranges[i][1] * SEC);
+		assert_string_equal(after, before[i]);
+		free(after);
+		free(before[i]);
+	}
+	assert_int_equal(put(f, a, "s1", T0 + 7 * SEC, &e), -EROFS);
+	assert_non_null(strstr(e.msg, "sealed"));
+	pprof_free(a);
+	pprof_free(b);
+}
+
+static void test_retention(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = load("etcd-cpu.pb.gz");
+	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
+	struct store_stats st;
+	struct err e = {0};
+	char *got;
+
+	must_put(f, a, "x", T0);
+	must_put(f, a, "x", T0 + 40 * 86400LL * SEC);
+	assert_int_equal(store_stats(f->s, &st, &e), 0);
+	assert_int_equal(st.blocks, 2);
+	if (store_maintain(f->s, T0 + 40 * 86400LL * SEC, &e) < 0)
+		fail_msg("maintain: %s", e.msg);
+	assert_int_equal(store_stats(f->s, &st, &e), 0);
+	assert_int_equal(st.blocks, 1);
+	got = merged(f, q, T0 - HOUR, T0 + HOUR);
+	assert_string_equal(got, "");
+	free(got);
+	assert_merge(f, q, T0 + 40 * 86400LL * SEC, T0 + 41 * 86400LL * SEC, &a, 1, 1);
+	pprof_free(a);
+}
+
+/* A damaged block file is reported and set aside, never served. */
+static void test_corrupt_block_set_aside(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = load("etcd-cpu.pb.gz");
+	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
+	char path[256];
+	FILE *fp;
+
+	must_put(f, a, "x", T0);
+	snprintf(path, sizeof(path), "%s/blocks/1000-8200.db", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("this is not a block", fp);
+	fclose(fp);
+	reopen(f);
+	snprintf(path, sizeof(path), "%s/corrupt/1000-8200.db", f->dir);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_merge(f, q, T0, T0 + HOUR, &a, 1, 1);
+	pprof_free(a);
+}
+
+/* Two processes must not share a data directory. */
+static void test_exclusive(void **state)
+{
+	struct fx *f = *state;
+	struct store *other = NULL;
+	struct err e = {0};
+
+	assert_int_equal(store_open(ops, &f->cfg, &other, &e), -EBUSY);
+	assert_null(other);
+}
+
+/* Merging many profiles in the store equals pprof's merge of them. */
+static void test_merge_equals_pprof_merge(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *ps[3] = {load("etcd-cpu.pb.gz"), load("prometheus-cpu.pb.gz"),
+				       load("gocompile-nethttp-cpu.pb.gz")};
+	struct pprof_profile *m = NULL;
+	struct err e = {0};
+	int i;
+
+	for (i = 0; i < 3; i++)
+		must_put(f, ps[i], "x", T0 + i * SEC);
+	assert_int_equal(pprof_merge(ps, 3, &m, &e), 0);
+	assert_merge(f, "process_cpu:cpu:nanoseconds:cpu:nanoseconds", T0, T0 + HOUR, &m, 1, 1);
+	pprof_free(m);
+	for (i = 0; i < 3; i++)
+		pprof_free(ps[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_roundtrip_real, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_time_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_order_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_matchers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_labels_and_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_rollups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_block_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_equals_pprof_merge, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -17,13 +17,18 @@
  *   cpu/nanoseconds or samples/count with period cpu  -> process_cpu
  *   alloc_* / inuse_* (space or objects)             -> memory
  *   goroutine(s)                                      -> goroutine
- *   contentions/delay with period contentions         -> block  (when name_hint
- *                                                        says mutex -> mutex)
+ *   contentions/delay with period contentions         -> block (Go's block and
+ *                                                        mutex profiles look
+ *                                                        alike: callers pass
+ *                                                        name "mutex")
  *   anything else                                     -> the first sample type
  *
  * Labels are validated: names match [A-Za-z_][A-Za-z0-9_.]*, at most
  * max_labels per series (default 30), name length <= 128, value length <=
- * 2048 bytes; a bad label is an error naming it, never silently changed.
+ * 2048 bytes; a bad given label is an error naming it. The one exception:
+ * label names inside pprof samples are free-form in practice ("thread id"),
+ * so bytes not allowed in a label name become '_' rather than failing the
+ * whole profile; their length caps are still errors.
  *
  * Output: struct norm holds the series; each lists the indices of the pprof
  * samples it owns and the value index to read. The pprof is not copied: it
@@ -43,7 +48,7 @@ struct norm_series {
 	struct label *labels;   /* owned strings; sorted by name, unique names */
 	size_t nlabels;
 	int value_index;        /* which pprof value this series reads */
-	uint32_t *samples;      /* pprof sample indices (values may be 0) */
+	uint32_t *samples;      /* pprof sample indices, nonzero values only */
 	size_t nsamples;
 	int64_t total;          /* sum of the series' values */
 };

@@ -27,7 +27,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS functions(id INTEGER PRIMARY KEY, name INTEGER,"
 	" system_name INTEGER, file INTEGER, start_line INTEGER);"
 	"CREATE TABLE IF NOT EXISTS locations(id INTEGER PRIMARY KEY, mapping INTEGER,"
-	" address INTEGER, lines BLOB, frames BLOB);"
+	" address INTEGER, lines BLOB, frames BLOB, function INTEGER);"
 	"CREATE TABLE IF NOT EXISTS stacks(id INTEGER PRIMARY KEY, parent INTEGER NOT NULL,"
 	" location INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, profile_type TEXT NOT NULL,"
@@ -429,7 +429,7 @@ static int prepare_inserts(struct block *b, struct err *e)
 	rc = rc ? rc : prepare(b->db, "INSERT INTO strings(id, s) VALUES(?,?)", &w->ins_str, e);
 	rc = rc ? rc : prepare(b->db, "INSERT INTO mappings VALUES(?,?,?,?,?,?)", &w->ins_map, e);
 	rc = rc ? rc : prepare(b->db, "INSERT INTO functions VALUES(?,?,?,?,?)", &w->ins_func, e);
-	rc = rc ? rc : prepare(b->db, "INSERT INTO locations VALUES(?,?,?,?,?)", &w->ins_loc, e);
+	rc = rc ? rc : prepare(b->db, "INSERT INTO locations VALUES(?,?,?,?,?,?)", &w->ins_loc, e);
 	rc = rc ? rc : prepare(b->db, "INSERT INTO stacks VALUES(?,?,?)", &w->ins_stack, e);
 	rc = rc ? rc : prepare(b->db, "INSERT INTO series VALUES(?,?,?)", &w->ins_series, e);
 	rc = rc ? rc : prepare(b->db, "INSERT INTO series_labels VALUES(?,?,?)", &w->ins_label, e);
@@ -619,6 +619,8 @@ static int map_location(struct put *c, uint32_t li, uint32_t *id)
 			  SQLITE_STATIC);
 	sqlite3_bind_blob(w->ins_loc, 5, c->frames.data ? (void *)c->frames.data : "",
 			  (int)c->frames.len, SQLITE_STATIC);
+	/* The innermost function as a plain integer, for reading by hand. */
+	sqlite3_bind_int64(w->ins_loc, 6, l->nline ? c->fn[c->p->line[l->line_off].function] : 0);
 	return step_done(c->b->db, w->ins_loc, c->e, "insert location");
 }
 

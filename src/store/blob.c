@@ -33,6 +33,26 @@ static int64_t unzigzag(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
+/* The container: kind byte, then the plain bytes or a zstd frame of them. */
+static void wrap(const struct buf *plain, struct buf *out)
+{
+	size_t bound, z;
+
+	if (plain->len < BLOB_MIN_COMPRESS) {
+		buf_putc(out, BLOB_PLAIN);
+		buf_append(out, plain->data, plain->len);
+		return;
+	}
+	bound = ZSTD_compressBound(plain->len);
+	buf_putc(out, BLOB_ZSTD);
+	pb_put_varint(out, plain->len);
+	buf_reserve(out, bound);
+	z = ZSTD_compress(out->data + out->len, bound, plain->data, plain->len, BLOB_ZSTD_LEVEL);
+	/* ZSTD_compress fails only on bad arguments, which these are not. */
+	out->len += ZSTD_isError(z) ? 0 : z;
+	out->data[out->len] = '\0';
+}
+
 void blob_encode(struct blob_pair *pairs, size_t *n, struct buf *out)
 {
 	struct buf plain = BUF_INIT;
@@ -53,20 +73,19 @@ void blob_encode(struct blob_pair *pairs, size_t *n, struct buf *out)
 		pb_put_varint(&plain, zigzag(pairs[i].value));
 		prev = pairs[i].node;
 	}
-	if (plain.len < BLOB_MIN_COMPRESS) {
-		buf_putc(out, BLOB_PLAIN);
-		buf_append(out, plain.data, plain.len);
-	} else {
-		size_t bound = ZSTD_compressBound(plain.len), z;
-		buf_putc(out, BLOB_ZSTD);
-		pb_put_varint(out, plain.len);
-		buf_reserve(out, bound);
-		z = ZSTD_compress(out->data + out->len, bound, plain.data, plain.len,
-				  BLOB_ZSTD_LEVEL);
-		/* ZSTD_compress fails only on bad arguments, which these are not. */
-		out->len += ZSTD_isError(z) ? 0 : z;
-		out->data[out->len] = '\0';
-	}
+	wrap(&plain, out);
+	buf_release(&plain);
+}
+
+void blob_pack(const uint64_t *v, size_t n, struct buf *out)
+{
+	struct buf plain = BUF_INIT;
+	size_t i;
+
+	pb_put_varint(&plain, n);
+	for (i = 0; i < n; i++)
+		pb_put_varint(&plain, v[i]);
+	wrap(&plain, out);
 	buf_release(&plain);
 }
 
@@ -185,4 +204,31 @@ int blob_decode(const uint8_t *b, size_t len, struct blob_pair **out, size_t *n,
 		*out = NULL;
 	}
 	return rc;
+}
+
+int blob_unpack(const uint8_t *b, size_t len, size_t max, uint64_t **out, size_t *n,
+		struct buf *scratch, struct err *e)
+{
+	const uint8_t *p, *end;
+	uint64_t cnt, i;
+	size_t plen;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = plain_of(b, len, &p, &plen, scratch, e)) < 0)
+		return rc;
+	end = p + plen;
+	if (pb_varint(&p, end, &cnt) || cnt > plen || cnt > max)
+		return err_set(e, -EINVAL, "blob: bad value count");
+	*out = xmalloc((size_t)(cnt + 1) * sizeof(**out));
+	for (i = 0; i < cnt; i++) {
+		if (pb_varint(&p, end, &(*out)[i])) {
+			free(*out);
+			*out = NULL;
+			return err_set(e, -EINVAL, "blob: truncated at value %llu", (unsigned long long)i);
+		}
+	}
+	*n = (size_t)cnt;
+	return 0;
 }

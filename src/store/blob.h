@@ -38,4 +38,11 @@ int blob_accumulate(const uint8_t *b, size_t len, int64_t *acc, size_t nacc,
 int blob_decode(const uint8_t *b, size_t len, struct blob_pair **out, size_t *n,
 		struct buf *scratch, struct err *e);
 
+/* A plain array of unsigned integers in the same container (kind byte,
+ * optional zstd): varint n, then n varints. For the stack tree's chunks. */
+void blob_pack(const uint64_t *v, size_t n, struct buf *out);
+/* Decodes at most max values; *out is malloc'd (caller frees). */
+int blob_unpack(const uint8_t *b, size_t len, size_t max, uint64_t **out, size_t *n,
+		struct buf *scratch, struct err *e);
+
 #endif

@@ -28,8 +28,8 @@ static const char schema[] =
 	" system_name INTEGER, file INTEGER, start_line INTEGER);"
 	"CREATE TABLE IF NOT EXISTS locations(id INTEGER PRIMARY KEY, mapping INTEGER,"
 	" address INTEGER, lines BLOB, frames BLOB, function INTEGER);"
-	"CREATE TABLE IF NOT EXISTS stacks(id INTEGER PRIMARY KEY, parent INTEGER NOT NULL,"
-	" location INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS stack_chunks(first INTEGER PRIMARY KEY, n INTEGER NOT NULL,"
+	" blob BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, profile_type TEXT NOT NULL,"
 	" labels TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE IF NOT EXISTS series_labels(name TEXT, value TEXT, series INTEGER,"
@@ -46,6 +46,9 @@ struct wcache {
 	struct intern *strs, *funcs, *maps, *locs, *series;
 	struct u64map nodes;      /* parent << 32 | location -> node id */
 	uint32_t nnodes;          /* node ids used so far (root is 0) */
+	uint32_t pend_first;      /* first node id not yet in a chunk */
+	uint64_t *pend;           /* (id - parent, location) per pending node */
+	size_t npend, cap_pend;
 	int64_t *map_start;       /* per mapping id - 1 */
 	size_t cap_map_start;
 	sqlite3_stmt *ins_str, *ins_map, *ins_func, *ins_loc, *ins_stack,
@@ -248,6 +251,7 @@ static void wcache_release(struct wcache *w)
 	if (w->loaded)
 		u64map_release(&w->nodes);
 	free(w->map_start);
+	free(w->pend);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -397,28 +401,86 @@ static void key_series(struct block *b, sqlite3_stmt *st, struct buf *k)
 	buf_append(k, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
 }
 
-static int load_nodes(struct block *b, struct err *e)
+/* The stack tree is stored as chunks, one per transaction that created
+ * nodes: blob_pack of (id - parent, location) per node, ids first..first+n-1. */
+static int chunk_decode(const uint8_t *bl, size_t len, int64_t first, int64_t n,
+			void (*fn)(void *ctx, uint32_t id, uint32_t parent, uint32_t loc),
+			void *ctx, struct buf *scratch, struct err *e)
 {
+	uint64_t *v;
+	size_t nv, i;
+	int rc;
+
+	if (n < 0 || n > UINT32_MAX / 2 || first < 1 || first > UINT32_MAX - n)
+		return err_set(e, -EUCLEAN, "stack chunk at %" PRId64 " has a bad header", first);
+	if ((rc = blob_unpack(bl, len, (size_t)n * 2, &v, &nv, scratch, e)) < 0)
+		return rc;
+	if (nv != (size_t)n * 2) {
+		free(v);
+		return err_set(e, -EUCLEAN, "stack chunk at %" PRId64 ": %zu values for %" PRId64 " nodes",
+			       first, nv, n);
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		uint64_t id = (uint64_t)first + i;
+		if (v[2 * i] < 1 || v[2 * i] > id || v[2 * i + 1] < 1 || v[2 * i + 1] > UINT32_MAX) {
+			free(v);
+			return err_set(e, -EUCLEAN, "stack node %llu is damaged", (unsigned long long)id);
+		}
+		fn(ctx, (uint32_t)id, (uint32_t)(id - v[2 * i]), (uint32_t)v[2 * i + 1]);
+	}
+	free(v);
+	return 0;
+}
+
+/* Calls fn for every chunk with first >= from, in id order, checking that
+ * ids continue exactly where the previous chunk (or `from`) ended. */
+static int each_chunk(sqlite3 *db, const char *path, uint32_t from,
+		      void (*fn)(void *ctx, uint32_t id, uint32_t parent, uint32_t loc),
+		      void *ctx, uint32_t *next, struct err *e)
+{
+	struct buf scratch = BUF_INIT;
 	sqlite3_stmt *st;
 	int rc;
 
-	u64map_init(&b->w.nodes, 1024);
-	b->w.nnodes = 1;
-	if ((rc = prepare(b->db, "SELECT id, parent, location FROM stacks ORDER BY id", &st, e)) < 0)
+	*next = from;
+	if ((rc = prepare(db, "SELECT first, n, blob FROM stack_chunks WHERE first >= ? ORDER BY first",
+			  &st, e)) < 0)
 		return rc;
+	sqlite3_bind_int64(st, 1, from);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
-		uint64_t key = (uint64_t)sqlite3_column_int64(st, 1) << 32 |
-			       (uint32_t)sqlite3_column_int64(st, 2);
-		if (id != b->w.nnodes) {
-			sqlite3_finalize(st);
-			return err_set(e, -EUCLEAN, "%s: stack ids not dense", b->path);
+		int64_t first = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+		if (first != *next) {
+			rc = err_set(e, -EUCLEAN, "%s: stack chunks not contiguous at %" PRId64, path, first);
+			goto out;
 		}
-		u64map_put(&b->w.nodes, key, (uint32_t)id);
-		b->w.nnodes++;
+		rc = chunk_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+				  first, n, fn, ctx, &scratch, e);
+		if (rc < 0)
+			goto out;
+		*next = (uint32_t)(first + n);
 	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(e, db, rc, "stack_chunks");
+out:
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(e, b->db, rc, "stacks");
+	buf_release(&scratch);
+	return rc;
+}
+
+static void wnode(void *ctx, uint32_t id, uint32_t parent, uint32_t loc)
+{
+	struct wcache *w = ctx;
+
+	u64map_put(&w->nodes, (uint64_t)parent << 32 | loc, id);
+}
+
+static int load_nodes(struct block *b, struct err *e)
+{
+	int rc;
+
+	u64map_init(&b->w.nodes, 1024);
+	rc = each_chunk(b->db, b->path, 1, wnode, &b->w, &b->w.nnodes, e);
+	b->w.pend_first = b->w.nnodes;
+	return rc;
 }
 
 static int prepare_inserts(struct block *b, struct err *e)
@@ -430,7 +492,7 @@ static int prepare_inserts(struct block *b, struct err *e)
 	rc = rc ? rc : prepare(b->db, "INSERT INTO mappings VALUES(?,?,?,?,?,?)", &w->ins_map, e);
 	rc = rc ? rc : prepare(b->db, "INSERT INTO functions VALUES(?,?,?,?,?)", &w->ins_func, e);
 	rc = rc ? rc : prepare(b->db, "INSERT INTO locations VALUES(?,?,?,?,?,?)", &w->ins_loc, e);
-	rc = rc ? rc : prepare(b->db, "INSERT INTO stacks VALUES(?,?,?)", &w->ins_stack, e);
+	rc = rc ? rc : prepare(b->db, "INSERT INTO stack_chunks VALUES(?,?,?)", &w->ins_stack, e);
 	rc = rc ? rc : prepare(b->db, "INSERT INTO series VALUES(?,?,?)", &w->ins_series, e);
 	rc = rc ? rc : prepare(b->db, "INSERT INTO series_labels VALUES(?,?,?)", &w->ins_label, e);
 	rc = rc ? rc : prepare(b->db, "INSERT OR IGNORE INTO profiles VALUES(?,?,?,?,?)",
@@ -634,33 +696,82 @@ static int node_child(struct put *c, uint32_t parent, uint32_t loc, uint32_t *id
 		*id = n;
 		return 0;
 	}
+	if (w->nnodes == UINT32_MAX)
+		return err_set(c->e, -E2BIG, "%s: stack tree is full", c->b->path);
 	*id = w->nnodes++;
 	u64map_put(&w->nodes, key, *id);
-	{
-		int64_t v[3] = {*id, parent, loc};
-		return put_row(c, w->ins_stack, v, 3, "insert stack");
-	}
+	/* Written as one chunk at commit (block_commit). */
+	XGROW(w->pend, w->cap_pend, w->npend + 2);
+	w->pend[w->npend++] = *id - parent;
+	w->pend[w->npend++] = loc;
+	return 0;
 }
 
-/* The leaf stack node of sample si (computed once per profile). */
-static int sample_leaf(struct put *c, uint32_t si, uint32_t *leaf)
-{
-	const struct pprof_sample *s = &c->p->sample[si];
-	uint32_t node = 0, loc, k;
-	int rc;
+/* Leaf stack nodes of every sample of the profile, into c->leaf.
+ *
+ * Samples are visited in root-first lexicographic order of their location
+ * lists, so each shares its longest possible prefix with the previous one
+ * and only the differing suffix needs tree lookups: the frames near the
+ * root, common to almost every sample, are looked up once per profile
+ * instead of once per sample. */
+/* qsort_r is a GNU extension with argument orders that differ between
+ * libcs; a thread-local pointer is portable and block_put is never
+ * re-entered on one thread. */
+static __thread const struct pprof_profile *order_p;
 
-	if (c->leaf[si] != UINT32_MAX) {
-		*leaf = c->leaf[si];
-		return 0;
+static int root_first_cmp(const void *a, const void *b)
+{
+	const struct pprof_profile *p = order_p;
+	const struct pprof_sample *x = &p->sample[*(const uint32_t *)a];
+	const struct pprof_sample *y = &p->sample[*(const uint32_t *)b];
+	uint32_t i, n = x->nloc < y->nloc ? x->nloc : y->nloc;
+
+	for (i = 0; i < n; i++) {
+		uint32_t lx = p->sample_loc[x->loc_off + x->nloc - 1 - i];
+		uint32_t ly = p->sample_loc[y->loc_off + y->nloc - 1 - i];
+		if (lx != ly)
+			return lx < ly ? -1 : 1;
 	}
-	for (k = s->nloc; k-- > 0;) {
-		if ((rc = map_location(c, c->p->sample_loc[s->loc_off + k], &loc)) < 0)
-			return rc;
-		if ((rc = node_child(c, node, loc, &node)) < 0)
-			return rc;
+	return x->nloc < y->nloc ? -1 : x->nloc > y->nloc;
+}
+
+static int sample_leaves(struct put *c)
+{
+	const struct pprof_profile *p = c->p;
+	uint32_t *order = xmalloc((p->nsample + 1) * sizeof(*order));
+	uint32_t *path = NULL, *nodes = NULL, prev = UINT32_MAX, i, k;
+	size_t cap_path = 0, cap_nodes = 0, depth = 0;
+	int rc = 0;
+
+	for (i = 0; i < p->nsample; i++)
+		order[i] = i;
+	order_p = p;
+	qsort(order, p->nsample, sizeof(*order), root_first_cmp);
+	for (i = 0; i < p->nsample && !rc; i++) {
+		const struct pprof_sample *s = &p->sample[order[i]];
+		size_t same = 0;
+		XGROW(path, cap_path, (size_t)s->nloc + 1);
+		XGROW(nodes, cap_nodes, (size_t)s->nloc + 1);
+		/* path[] holds the previous sample's pprof locations, root first. */
+		if (prev != UINT32_MAX)
+			while (same < depth && same < s->nloc &&
+			       path[same] == p->sample_loc[s->loc_off + s->nloc - 1 - same])
+				same++;
+		for (k = (uint32_t)same; k < s->nloc && !rc; k++) {
+			uint32_t li = p->sample_loc[s->loc_off + s->nloc - 1 - k], loc;
+			path[k] = li;
+			rc = map_location(c, li, &loc);
+			if (!rc)
+				rc = node_child(c, k ? nodes[k - 1] : 0, loc, &nodes[k]);
+		}
+		depth = s->nloc;
+		prev = order[i];
+		c->leaf[order[i]] = s->nloc ? nodes[s->nloc - 1] : 0;
 	}
-	*leaf = c->leaf[si] = node;
-	return 0;
+	free(order);
+	free(path);
+	free(nodes);
+	return rc;
 }
 
 static int series_id(struct put *c, const struct norm_series *ns, uint32_t *id)
@@ -705,14 +816,12 @@ static int put_series(struct put *c, const struct store_profile *sp,
 	if ((rc = series_id(c, ns, &sid)) < 0)
 		return rc;
 	XGROW(c->pairs, c->cap_pairs, n + 1);
-	for (i = 0; i < n && !rc; i++) {
+	for (i = 0; i < n; i++) {
 		uint32_t si = ns->samples[i];
-		rc = sample_leaf(c, si, &c->pairs[i].node);
+		c->pairs[i].node = c->leaf[si];
 		c->pairs[i].value = p->value[(size_t)si * p->nsample_type + (size_t)ns->value_index];
 		total += c->pairs[i].value;
 	}
-	if (rc)
-		return rc;
 	blob_encode(c->pairs, &n, &blob);
 	sqlite3_bind_int64(w->ins_profile, 1, sid);
 	sqlite3_bind_int64(w->ins_profile, 2, sp->ts);
@@ -740,8 +849,8 @@ int block_put(struct block *b, const struct store_profile *sp, struct err *e)
 	c.map = xcalloc(p->nmapping + 1, sizeof(uint32_t));
 	c.fn = xcalloc(p->nfunction + 1, sizeof(uint32_t));
 	c.loc = xcalloc(p->nlocation + 1, sizeof(uint32_t));
-	c.leaf = xmalloc((p->nsample + 1) * sizeof(uint32_t));
-	memset(c.leaf, 0xff, (p->nsample + 1) * sizeof(uint32_t));
+	c.leaf = xcalloc(p->nsample + 1, sizeof(uint32_t));
+	rc = sample_leaves(&c);
 	for (i = 0; i < sp->n->nseries && !rc; i++)
 		rc = put_series(&c, sp, &sp->n->series[i]);
 	free(c.str);
@@ -767,9 +876,34 @@ int block_begin(struct block *b, struct err *e)
 	return rc ? rc : exec(b->db, "BEGIN IMMEDIATE", e);
 }
 
+/* The nodes created in this transaction become one stack chunk. */
+static int flush_nodes(struct block *b, struct err *e)
+{
+	struct wcache *w = &b->w;
+	struct buf blob = BUF_INIT;
+	int rc;
+
+	if (!w->npend)
+		return 0;
+	blob_pack(w->pend, w->npend, &blob);
+	sqlite3_bind_int64(w->ins_stack, 1, w->pend_first);
+	sqlite3_bind_int64(w->ins_stack, 2, (int64_t)(w->npend / 2));
+	sqlite3_bind_blob(w->ins_stack, 3, blob.data, (int)blob.len, SQLITE_STATIC);
+	rc = step_done(b->db, w->ins_stack, e, "insert stack chunk");
+	buf_release(&blob);
+	return rc;
+}
+
 int block_commit(struct block *b, struct err *e)
 {
-	return exec(b->db, "COMMIT", e);
+	int rc = flush_nodes(b, e);
+
+	rc = rc ? rc : exec(b->db, "COMMIT", e);
+	if (!rc) {
+		b->w.pend_first = b->w.nnodes;
+		b->w.npend = 0;
+	}
+	return rc;
 }
 
 void block_rollback(struct block *b)
@@ -782,6 +916,19 @@ void block_rollback(struct block *b)
 }
 
 /* ---- reader cache ------------------------------------------------------- */
+
+static void rnode(void *ctx, uint32_t id, uint32_t parent, uint32_t loc)
+{
+	struct rcache *r = ctx;
+	size_t cap = r->cap_nodes;
+
+	XGROW(r->parent, r->cap_nodes, (size_t)id + 1);
+	if (r->cap_nodes != cap)
+		r->loc = xrealloc(r->loc, r->cap_nodes * sizeof(*r->loc));
+	r->parent[id] = parent;
+	/* A location the cache does not know reads as no frames. */
+	r->loc[id] = loc <= r->nlocs ? loc : 0;
+}
 
 /* Extends the cache with rows committed since it was last filled. Called
  * with r->mu held and inside the reader's read transaction, so every node
@@ -803,6 +950,9 @@ static int rcache_refresh(struct block_reader *rd, struct err *e)
 		XGROW(r->strs, r->cap_strs, 1);
 		r->strs[0].ptr = "";
 		r->strs[0].len = 0;
+		/* Location 0 (none) has the empty frame range [0, 0). */
+		XGROW(r->frame_off, r->cap_locs, 2);
+		r->frame_off[0] = r->frame_off[1] = 0;
 	}
 	if ((rc = prepare(rd->db, "SELECT id, s FROM strings WHERE id > ? ORDER BY id", &st, e)) < 0)
 		return rc;
@@ -836,27 +986,7 @@ static int rcache_refresh(struct block_reader *rd, struct err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return sql_err(e, rd->db, rc, "locations");
-	if ((rc = prepare(rd->db, "SELECT id, parent, location FROM stacks WHERE id >= ? ORDER BY id", &st, e)) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, r->nnodes);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		int64_t parent = sqlite3_column_int64(st, 1);
-		int64_t loc = sqlite3_column_int64(st, 2);
-		size_t cap = r->cap_nodes;
-		if (id != r->nnodes || parent < 0 || parent >= id || loc < 1 || loc > r->nlocs) {
-			sqlite3_finalize(st);
-			return err_set(e, -EUCLEAN, "%s: stack node %" PRId64 " is damaged", rd->b->path, id);
-		}
-		XGROW(r->parent, r->cap_nodes, (size_t)id + 1);
-		if (r->cap_nodes != cap)
-			r->loc = xrealloc(r->loc, r->cap_nodes * sizeof(*r->loc));
-		r->parent[id] = (uint32_t)parent;
-		r->loc[id] = (uint32_t)loc;
-		r->nnodes++;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(e, rd->db, rc, "stacks");
+	return each_chunk(rd->db, rd->b->path, r->nnodes, rnode, r, &r->nnodes, e);
 }
 
 int block_reader_open(struct block *b, struct block_reader **out, struct err *e)

@@ -5,9 +5,10 @@
  * The format is in docs/STORAGE.md; in short, per file:
  *
  *   strings, mappings, functions, locations   symbols, interned once
- *   stacks(id, parent, location)              the stack tree; a stack is
- *                                             its leaf node id, node 0 is
- *                                             the root
+ *   stack_chunks(first, n, blob)              the stack tree, a chunk of
+ *                                             new nodes per transaction; a
+ *                                             stack is its leaf node id,
+ *                                             node 0 is the root
  *   series, series_labels                     series and the label index
  *   profiles(series, ts, ..., blob)           one row per profile, samples
  *                                             as a blob (blob.h)

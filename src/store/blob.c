@@ -33,8 +33,18 @@ static int64_t unzigzag(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
+void blob_ctx_release(struct blob_ctx *c)
+{
+	if (!c)
+		return;
+	buf_release(&c->scratch);
+	ZSTD_freeCCtx(c->zc);
+	ZSTD_freeDCtx(c->zd);
+	c->zc = c->zd = NULL;
+}
+
 /* The container: kind byte, then the plain bytes or a zstd frame of them. */
-static void wrap(const struct buf *plain, struct buf *out)
+static void wrap(struct blob_ctx *c, const struct buf *plain, struct buf *out)
 {
 	size_t bound, z;
 
@@ -47,13 +57,16 @@ static void wrap(const struct buf *plain, struct buf *out)
 	buf_putc(out, BLOB_ZSTD);
 	pb_put_varint(out, plain->len);
 	buf_reserve(out, bound);
-	z = ZSTD_compress(out->data + out->len, bound, plain->data, plain->len, BLOB_ZSTD_LEVEL);
+	if (!c->zc)
+		c->zc = ZSTD_createCCtx();
+	z = ZSTD_compressCCtx(c->zc, out->data + out->len, bound, plain->data, plain->len,
+			      BLOB_ZSTD_LEVEL);
 	/* ZSTD_compress fails only on bad arguments, which these are not. */
 	out->len += ZSTD_isError(z) ? 0 : z;
 	out->data[out->len] = '\0';
 }
 
-void blob_encode(struct blob_pair *pairs, size_t *n, struct buf *out)
+void blob_encode(struct blob_ctx *c, struct blob_pair *pairs, size_t *n, struct buf *out)
 {
 	struct buf plain = BUF_INIT;
 	size_t i, k = 0;
@@ -73,11 +86,11 @@ void blob_encode(struct blob_pair *pairs, size_t *n, struct buf *out)
 		pb_put_varint(&plain, zigzag(pairs[i].value));
 		prev = pairs[i].node;
 	}
-	wrap(&plain, out);
+	wrap(c, &plain, out);
 	buf_release(&plain);
 }
 
-void blob_pack(const uint64_t *v, size_t n, struct buf *out)
+void blob_pack(struct blob_ctx *c, const uint64_t *v, size_t n, struct buf *out)
 {
 	struct buf plain = BUF_INIT;
 	size_t i;
@@ -85,13 +98,13 @@ void blob_pack(const uint64_t *v, size_t n, struct buf *out)
 	pb_put_varint(&plain, n);
 	for (i = 0; i < n; i++)
 		pb_put_varint(&plain, v[i]);
-	wrap(&plain, out);
+	wrap(c, &plain, out);
 	buf_release(&plain);
 }
 
 /* The plain form of b, in b itself or decompressed into scratch. */
-static int plain_of(const uint8_t *b, size_t len, const uint8_t **p, size_t *plen,
-		    struct buf *scratch, struct err *e)
+static int plain_of(struct blob_ctx *c, const uint8_t *b, size_t len, const uint8_t **p,
+		    size_t *plen, struct err *e)
 {
 	const uint8_t *q = b + 1, *end = b + len;
 	uint64_t want;
@@ -108,12 +121,14 @@ static int plain_of(const uint8_t *b, size_t len, const uint8_t **p, size_t *ple
 		return err_set(e, -EINVAL, "blob: unknown kind %u", b[0]);
 	if (pb_varint(&q, end, &want) || want > BLOB_MAX_PLAIN)
 		return err_set(e, -EINVAL, "blob: bad length");
-	buf_reset(scratch);
-	buf_reserve(scratch, (size_t)want);
-	got = ZSTD_decompress(scratch->data, (size_t)want, q, (size_t)(end - q));
+	buf_reset(&c->scratch);
+	buf_reserve(&c->scratch, (size_t)want);
+	if (!c->zd)
+		c->zd = ZSTD_createDCtx();
+	got = ZSTD_decompressDCtx(c->zd, c->scratch.data, (size_t)want, q, (size_t)(end - q));
 	if (ZSTD_isError(got) || got != want)
 		return err_set(e, -EINVAL, "blob: corrupt zstd frame");
-	*p = scratch->data;
+	*p = c->scratch.data;
 	*plen = got;
 	return 0;
 }
@@ -156,15 +171,15 @@ static void acc_fn(void *ctx, size_t i, uint32_t node, int64_t v)
 	c->total += v;
 }
 
-int blob_accumulate(const uint8_t *b, size_t len, int64_t *acc, size_t nacc,
-		    int64_t *total, struct buf *scratch, struct err *e)
+int blob_accumulate(struct blob_ctx *bc, const uint8_t *b, size_t len, int64_t *acc,
+		    size_t nacc, int64_t *total, struct err *e)
 {
 	struct acc_ctx c = {acc, 0};
 	const uint8_t *p;
 	size_t plen;
 	int rc;
 
-	if ((rc = plain_of(b, len, &p, &plen, scratch, e)) < 0)
+	if ((rc = plain_of(bc, b, len, &p, &plen, e)) < 0)
 		return rc;
 	if ((rc = walk(p, plen, nacc, acc_fn, &c, NULL, e)) < 0)
 		return rc;
@@ -181,8 +196,8 @@ static void dec_fn(void *ctx, size_t i, uint32_t node, int64_t v)
 	out[i].value = v;
 }
 
-int blob_decode(const uint8_t *b, size_t len, struct blob_pair **out, size_t *n,
-		struct buf *scratch, struct err *e)
+int blob_decode(struct blob_ctx *c, const uint8_t *b, size_t len, struct blob_pair **out,
+		size_t *n, struct err *e)
 {
 	const uint8_t *p, *q, *end;
 	uint64_t cnt;
@@ -191,7 +206,7 @@ int blob_decode(const uint8_t *b, size_t len, struct blob_pair **out, size_t *n,
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = plain_of(b, len, &p, &plen, scratch, e)) < 0)
+	if ((rc = plain_of(c, b, len, &p, &plen, e)) < 0)
 		return rc;
 	q = p;
 	end = p + plen;
@@ -206,8 +221,8 @@ int blob_decode(const uint8_t *b, size_t len, struct blob_pair **out, size_t *n,
 	return rc;
 }
 
-int blob_unpack(const uint8_t *b, size_t len, size_t max, uint64_t **out, size_t *n,
-		struct buf *scratch, struct err *e)
+int blob_unpack(struct blob_ctx *c, const uint8_t *b, size_t len, size_t max, uint64_t **out,
+		size_t *n, struct err *e)
 {
 	const uint8_t *p, *end;
 	uint64_t cnt, i;
@@ -216,7 +231,7 @@ int blob_unpack(const uint8_t *b, size_t len, size_t max, uint64_t **out, size_t
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = plain_of(b, len, &p, &plen, scratch, e)) < 0)
+	if ((rc = plain_of(c, b, len, &p, &plen, e)) < 0)
 		return rc;
 	end = p + plen;
 	if (pb_varint(&p, end, &cnt) || cnt > plen || cnt > max)

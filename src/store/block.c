@@ -2,6 +2,7 @@
 #include "block.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -9,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 #include "../base/intern.h"
 #include "../base/u64map.h"
@@ -46,6 +49,17 @@ struct wcache {
 	struct intern *strs, *funcs, *maps, *locs, *series;
 	struct u64map nodes;      /* parent << 32 | location -> node id */
 	uint32_t nnodes;          /* node ids used so far (root is 0) */
+	/* Fast paths, memory only: pprof location content -> location id,
+	 * and a whole stack of location ids -> its leaf node. They spare
+	 * the per-string and per-frame lookups when a program's profiles
+	 * repeat, which continuous profiling is all about. Keys are 128-bit
+	 * XXH3 hashes of the content (a collision needs ~2^64 keys; the
+	 * slow path, used on a miss, compares everything). Capped; dropped
+	 * with the rest of the cache. */
+	struct intern *loc_content, *stack_keys;
+	uint32_t *content_loc, *stack_leaf;
+	size_t cap_content_loc, cap_stack_leaf;
+	struct blob_ctx bc;       /* zstd contexts for the writer */
 	uint32_t pend_first;      /* first node id not yet in a chunk */
 	uint64_t *pend;           /* (id - parent, location) per pending node */
 	size_t npend, cap_pend;
@@ -83,7 +97,7 @@ struct block {
 struct block_reader {
 	struct block *b;
 	sqlite3 *db;
-	struct buf scratch;
+	struct blob_ctx bc;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -99,8 +113,13 @@ static int sql_err(struct err *e, sqlite3 *db, int rc, const char *what)
 static int exec(sqlite3 *db, const char *sql, struct err *e)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	char what[96];
 
-	return rc == SQLITE_OK ? 0 : sql_err(e, db, rc, sql);
+	if (rc == SQLITE_OK)
+		return 0;
+	/* Long SQL (the schema) would push SQLite's reason out of e->msg. */
+	snprintf(what, sizeof(what), "%.80s%s", sql, strlen(sql) > 80 ? "..." : "");
+	return sql_err(e, db, rc, what);
 }
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
@@ -173,28 +192,68 @@ static int writer_open(struct block *b, struct err *e)
 	return rc;
 }
 
+/* A new block is built under "<path>.tmp" in one transaction and renamed
+ * into place (then the directory is fsynced), so a crash while creating it
+ * leaves either nothing or a complete, empty block: never a half-made file
+ * that the next start would have to call corrupt. */
+static int build_tmp(const char *tmp, int64_t start, int64_t end, struct err *e)
+{
+	sqlite3 *db = NULL;
+	char sql[512];
+	int rc;
+
+	unlink(tmp);
+	rc = open_db(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db, e);
+	rc = rc ? rc : exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; BEGIN", e);
+	rc = rc ? rc : exec(db, schema, e);
+	if (!rc) {
+		snprintf(sql, sizeof(sql),
+			 "PRAGMA application_id=%d; PRAGMA user_version=%d;"
+			 "INSERT INTO meta VALUES('start', %" PRId64 "), ('end', %" PRId64 "),"
+			 " ('sealed', 0), ('format', %d); COMMIT;"
+			 "PRAGMA wal_checkpoint(TRUNCATE);",
+			 BLOCK_APP_ID, BLOCK_FORMAT, start, end, BLOCK_FORMAT);
+		rc = exec(db, sql, e);
+	}
+	if (sqlite3_close(db) != SQLITE_OK && !rc)
+		rc = err_set(e, -EIO, "%s: close failed", tmp);
+	return rc;
+}
+
+static void fsync_parent(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 int block_create(const char *path, int64_t start, int64_t end, struct block **out,
 		 struct err *e)
 {
 	struct block *b = block_alloc(path);
-	char sql[512];
+	char tmp[4096];
 	int rc;
 
 	*out = NULL;
 	b->start = start;
 	b->end = end;
-	rc = writer_open(b, e);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	rc = build_tmp(tmp, start, end, e);
+	if (!rc && rename(tmp, path) < 0)
+		rc = err_set(e, -errno, "%s: %s", path, strerror(errno));
 	if (!rc)
-		rc = exec(b->db, schema, e);
-	if (!rc) {
-		snprintf(sql, sizeof(sql),
-			 "PRAGMA application_id=%d; PRAGMA user_version=%d;"
-			 "INSERT OR IGNORE INTO meta VALUES('start', %" PRId64 "),"
-			 "('end', %" PRId64 "), ('sealed', 0), ('format', %d);",
-			 BLOCK_APP_ID, BLOCK_FORMAT, start, end, BLOCK_FORMAT);
-		rc = exec(b->db, sql, e);
-	}
+		fsync_parent(path);
+	rc = rc ? rc : writer_open(b, e);
 	if (rc) {
+		unlink(tmp);
 		block_close(b);
 		return rc;
 	}
@@ -248,10 +307,15 @@ static void wcache_release(struct wcache *w)
 	intern_free(w->maps);
 	intern_free(w->locs);
 	intern_free(w->series);
+	intern_free(w->loc_content);
+	intern_free(w->stack_keys);
+	free(w->content_loc);
+	free(w->stack_leaf);
 	if (w->loaded)
 		u64map_release(&w->nodes);
 	free(w->map_start);
 	free(w->pend);
+	blob_ctx_release(&w->bc);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -348,16 +412,30 @@ static void mapping_key(struct buf *k, uint64_t start, uint64_t lim, uint64_t of
 	key_u32(k, who);
 }
 
+/* Whether block string id `id` (loaded already) is a non-empty string. */
+static int str_nonempty(struct block *b, uint32_t id)
+{
+	size_t len = 0;
+
+	if (id < 1 || id > intern_count(b->w.strs))
+		return 0;
+	intern_key(b->w.strs, id - 1, &len);
+	return len > 0;
+}
+
 static void key_mapping(struct block *b, sqlite3_stmt *st, struct buf *k)
 {
 	uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
+	uint32_t file = (uint32_t)sqlite3_column_int64(st, 4);
 	uint32_t build = (uint32_t)sqlite3_column_int64(st, 5);
 
 	XGROW(b->w.map_start, b->w.cap_map_start, id);
 	b->w.map_start[id - 1] = sqlite3_column_int64(st, 1);
+	/* The same identity map_mapping() used: an empty string (what an
+	 * absent build id or file name is stored as) does not count. */
 	mapping_key(k, (uint64_t)sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
 		    (uint64_t)sqlite3_column_int64(st, 3),
-		    build ? build : (uint32_t)sqlite3_column_int64(st, 4));
+		    str_nonempty(b, build) ? build : str_nonempty(b, file) ? file : 0);
 }
 
 static void function_key(struct buf *k, uint32_t name, uint32_t sys, uint32_t file,
@@ -405,7 +483,7 @@ static void key_series(struct block *b, sqlite3_stmt *st, struct buf *k)
  * nodes: blob_pack of (id - parent, location) per node, ids first..first+n-1. */
 static int chunk_decode(const uint8_t *bl, size_t len, int64_t first, int64_t n,
 			void (*fn)(void *ctx, uint32_t id, uint32_t parent, uint32_t loc),
-			void *ctx, struct buf *scratch, struct err *e)
+			void *ctx, struct blob_ctx *bc, struct err *e)
 {
 	uint64_t *v;
 	size_t nv, i;
@@ -413,7 +491,7 @@ static int chunk_decode(const uint8_t *bl, size_t len, int64_t first, int64_t n,
 
 	if (n < 0 || n > UINT32_MAX / 2 || first < 1 || first > UINT32_MAX - n)
 		return err_set(e, -EUCLEAN, "stack chunk at %" PRId64 " has a bad header", first);
-	if ((rc = blob_unpack(bl, len, (size_t)n * 2, &v, &nv, scratch, e)) < 0)
+	if ((rc = blob_unpack(bc, bl, len, (size_t)n * 2, &v, &nv, e)) < 0)
 		return rc;
 	if (nv != (size_t)n * 2) {
 		free(v);
@@ -438,7 +516,7 @@ static int each_chunk(sqlite3 *db, const char *path, uint32_t from,
 		      void (*fn)(void *ctx, uint32_t id, uint32_t parent, uint32_t loc),
 		      void *ctx, uint32_t *next, struct err *e)
 {
-	struct buf scratch = BUF_INIT;
+	struct blob_ctx bc = {0};
 	sqlite3_stmt *st;
 	int rc;
 
@@ -454,7 +532,7 @@ static int each_chunk(sqlite3 *db, const char *path, uint32_t from,
 			goto out;
 		}
 		rc = chunk_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
-				  first, n, fn, ctx, &scratch, e);
+				  first, n, fn, ctx, &bc, e);
 		if (rc < 0)
 			goto out;
 		*next = (uint32_t)(first + n);
@@ -462,7 +540,7 @@ static int each_chunk(sqlite3 *db, const char *path, uint32_t from,
 	rc = rc == SQLITE_DONE ? 0 : sql_err(e, db, rc, "stack_chunks");
 out:
 	sqlite3_finalize(st);
-	buf_release(&scratch);
+	blob_ctx_release(&bc);
 	return rc;
 }
 
@@ -512,6 +590,8 @@ static int wcache_load(struct block *b, struct err *e)
 	w->maps = intern_new(16);
 	w->locs = intern_new(4096);
 	w->series = intern_new(64);
+	w->loc_content = intern_new(4096);
+	w->stack_keys = intern_new(4096);
 	w->loaded = 1;
 	rc = load_rows(b, "SELECT id, s FROM strings ORDER BY id", w->strs, key_blob, e);
 	rc = rc ? rc : load_rows(b, "SELECT * FROM mappings ORDER BY id", w->maps, key_mapping, e);
@@ -530,7 +610,9 @@ struct put {
 	struct block *b;
 	const struct pprof_profile *p;
 	uint32_t *str, *map, *fn, *loc, *leaf;
-	struct buf key, tmp, frames;
+	struct buf key, tmp, frames, content;
+	uint32_t *stack;
+	size_t cap_stack;
 	struct blob_pair *pairs;
 	size_t cap_pairs;
 	struct err *e;
@@ -586,7 +668,7 @@ static int map_mapping(struct put *c, uint32_t mi, uint32_t *id)
 		return rc;
 	buf_reset(&c->key);
 	mapping_key(&c->key, m->start, m->limit, m->offset,
-		    m->build_id ? build : m->filename ? file : 0);
+		    c->p->str[m->build_id].len ? build : c->p->str[m->filename].len ? file : 0);
 	k = intern_put(w->maps, c->key.data, c->key.len, &is_new);
 	*id = c->map[mi] = k + 1;
 	if (!is_new)
@@ -653,17 +735,102 @@ static int location_parts(struct put *c, uint32_t li)
 	return rc;
 }
 
+#define WCACHE_FAST_BYTES (64u << 20) /* per fast-path table */
+
+static void content_str(struct buf *k, const struct pprof_profile *p, uint32_t i)
+{
+	uint32_t len = p->str[i].len;
+
+	buf_append(k, &len, 4);
+	buf_append(k, p->str[i].ptr, len);
+}
+
+/* Everything that makes a location this location, from the pprof itself:
+ * the mapping's identity (as merge keys it), the address relative to the
+ * mapping, and per line the function's strings and the line number. */
+static void location_content(const struct pprof_profile *p, uint32_t li, struct buf *k)
+{
+	const struct pprof_location *l = &p->location[li];
+	uint64_t addr = l->address;
+	uint32_t i;
+
+	buf_reset(k);
+	if (l->mapping) {
+		const struct pprof_mapping *m = &p->mapping[l->mapping - 1];
+		content_str(k, p, p->str[m->build_id].len ? m->build_id : m->filename);
+		key_u64(k, (m->limit - m->start + 0xfff) & ~(uint64_t)0xfff);
+		key_u64(k, m->offset);
+		addr -= m->start;
+	}
+	key_u64(k, addr);
+	for (i = 0; i < l->nline; i++) {
+		const struct pprof_line *ln = &p->line[l->line_off + i];
+		const struct pprof_function *f = &p->function[ln->function];
+		content_str(k, p, f->name);
+		content_str(k, p, f->system_name);
+		content_str(k, p, f->filename);
+		key_u64(k, (uint64_t)f->start_line);
+		key_u64(k, (uint64_t)ln->line);
+	}
+}
+
+static XXH128_hash_t fast_key(const void *p, size_t len)
+{
+	return XXH3_128bits(p, len);
+}
+
+static uint32_t fast_find(struct intern *in, const void *p, size_t len)
+{
+	XXH128_hash_t h = fast_key(p, len);
+
+	return intern_find(in, &h, sizeof(h));
+}
+
+static void fast_put(struct intern *in, uint32_t **arr, size_t *cap, const void *p,
+		     size_t len, uint32_t val)
+{
+	XXH128_hash_t h = fast_key(p, len);
+	uint32_t k;
+
+	if (intern_bytes(in) + sizeof(h) > WCACHE_FAST_BYTES)
+		return;
+	k = intern_put(in, &h, sizeof(h), NULL);
+	XGROW(*arr, *cap, (size_t)k + 1);
+	(*arr)[k] = val;
+}
+
+static int map_location_slow(struct put *c, uint32_t li, uint32_t *id);
+
 static int map_location(struct put *c, uint32_t li, uint32_t *id)
+{
+	struct wcache *w = &c->b->w;
+	uint32_t k;
+	int rc;
+
+	if (c->loc[li]) {
+		*id = c->loc[li];
+		return 0;
+	}
+	location_content(c->p, li, &c->content);
+	k = fast_find(w->loc_content, c->content.data, c->content.len);
+	if (k != INTERN_NONE) {
+		*id = c->loc[li] = w->content_loc[k];
+		return 0;
+	}
+	if ((rc = map_location_slow(c, li, id)) < 0)
+		return rc;
+	fast_put(w->loc_content, &w->content_loc, &w->cap_content_loc, c->content.data,
+		 c->content.len, *id);
+	return 0;
+}
+
+static int map_location_slow(struct put *c, uint32_t li, uint32_t *id)
 {
 	const struct pprof_location *l = &c->p->location[li];
 	struct wcache *w = &c->b->w;
 	uint32_t mapping = 0, k;
 	int is_new, rc;
 
-	if (c->loc[li]) {
-		*id = c->loc[li];
-		return 0;
-	}
 	if (l->mapping && (rc = map_mapping(c, l->mapping - 1, &mapping)) < 0)
 		return rc;
 	if ((rc = location_parts(c, li)) < 0)
@@ -735,6 +902,30 @@ static int root_first_cmp(const void *a, const void *b)
 	return x->nloc < y->nloc ? -1 : x->nloc > y->nloc;
 }
 
+/* Maps sample s's locations, root first, into c->stack, and looks the
+ * whole stack up: 1 with *leaf set if known, 0 if not, or an error. */
+static int stack_lookup(struct put *c, const struct pprof_sample *s, uint32_t *leaf)
+{
+	const struct pprof_profile *p = c->p;
+	struct wcache *w = &c->b->w;
+	uint32_t k, id;
+	int rc;
+
+	XGROW(c->stack, c->cap_stack, (size_t)s->nloc + 1);
+	for (k = 0; k < s->nloc; k++)
+		if ((rc = map_location(c, p->sample_loc[s->loc_off + s->nloc - 1 - k], &c->stack[k])) < 0)
+			return rc;
+	if (!s->nloc) {
+		*leaf = 0;
+		return 1;
+	}
+	id = fast_find(w->stack_keys, c->stack, (size_t)s->nloc * sizeof(*c->stack));
+	if (id == INTERN_NONE)
+		return 0;
+	*leaf = w->stack_leaf[id];
+	return 1;
+}
+
 static int sample_leaves(struct put *c)
 {
 	const struct pprof_profile *p = c->p;
@@ -750,23 +941,30 @@ static int sample_leaves(struct put *c)
 	for (i = 0; i < p->nsample && !rc; i++) {
 		const struct pprof_sample *s = &p->sample[order[i]];
 		size_t same = 0;
+		int hit = stack_lookup(c, s, &c->leaf[order[i]]);
+		if (hit < 0) {
+			rc = hit;
+			break;
+		}
+		if (hit)
+			continue;
 		XGROW(path, cap_path, (size_t)s->nloc + 1);
 		XGROW(nodes, cap_nodes, (size_t)s->nloc + 1);
-		/* path[] holds the previous sample's pprof locations, root first. */
+		/* path[] holds the last walked sample's pprof locations, root
+		 * first, and nodes[] their tree nodes. */
 		if (prev != UINT32_MAX)
 			while (same < depth && same < s->nloc &&
 			       path[same] == p->sample_loc[s->loc_off + s->nloc - 1 - same])
 				same++;
 		for (k = (uint32_t)same; k < s->nloc && !rc; k++) {
-			uint32_t li = p->sample_loc[s->loc_off + s->nloc - 1 - k], loc;
-			path[k] = li;
-			rc = map_location(c, li, &loc);
-			if (!rc)
-				rc = node_child(c, k ? nodes[k - 1] : 0, loc, &nodes[k]);
+			path[k] = p->sample_loc[s->loc_off + s->nloc - 1 - k];
+			rc = node_child(c, k ? nodes[k - 1] : 0, c->stack[k], &nodes[k]);
 		}
 		depth = s->nloc;
 		prev = order[i];
 		c->leaf[order[i]] = s->nloc ? nodes[s->nloc - 1] : 0;
+		fast_put(c->b->w.stack_keys, &c->b->w.stack_leaf, &c->b->w.cap_stack_leaf, c->stack,
+			 (size_t)s->nloc * sizeof(*c->stack), c->leaf[order[i]]);
 	}
 	free(order);
 	free(path);
@@ -822,7 +1020,7 @@ static int put_series(struct put *c, const struct store_profile *sp,
 		c->pairs[i].value = p->value[(size_t)si * p->nsample_type + (size_t)ns->value_index];
 		total += c->pairs[i].value;
 	}
-	blob_encode(c->pairs, &n, &blob);
+	blob_encode(&w->bc, c->pairs, &n, &blob);
 	sqlite3_bind_int64(w->ins_profile, 1, sid);
 	sqlite3_bind_int64(w->ins_profile, 2, sp->ts);
 	sqlite3_bind_int64(w->ins_profile, 3, sp->duration);
@@ -862,6 +1060,8 @@ int block_put(struct block *b, const struct store_profile *sp, struct err *e)
 	buf_release(&c.key);
 	buf_release(&c.tmp);
 	buf_release(&c.frames);
+	buf_release(&c.content);
+	free(c.stack);
 	return rc;
 }
 
@@ -885,7 +1085,7 @@ static int flush_nodes(struct block *b, struct err *e)
 
 	if (!w->npend)
 		return 0;
-	blob_pack(w->pend, w->npend, &blob);
+	blob_pack(&w->bc, w->pend, w->npend, &blob);
 	sqlite3_bind_int64(w->ins_stack, 1, w->pend_first);
 	sqlite3_bind_int64(w->ins_stack, 2, (int64_t)(w->npend / 2));
 	sqlite3_bind_blob(w->ins_stack, 3, blob.data, (int)blob.len, SQLITE_STATIC);
@@ -1010,7 +1210,7 @@ void block_reader_close(struct block_reader *r)
 	if (!r)
 		return;
 	sqlite3_close(r->db);
-	buf_release(&r->scratch);
+	blob_ctx_release(&r->bc);
 	free(r);
 }
 
@@ -1241,9 +1441,9 @@ static int accumulate(struct block_reader *r, const uint32_t *ids, size_t n,
 			sqlite3_bind_int64(st, 2, pcs[k].from);
 			sqlite3_bind_int64(st, 3, pcs[k].until);
 			while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW)
-				rc = blob_accumulate(sqlite3_column_blob(st, 0),
+				rc = blob_accumulate(&r->bc, sqlite3_column_blob(st, 0),
 						     (size_t)sqlite3_column_bytes(st, 0), acc, nacc,
-						     NULL, &r->scratch, e);
+						     NULL, e);
 			if (rc == SQLITE_DONE)
 				rc = 0;
 			else if (rc > 0)
@@ -1394,14 +1594,14 @@ struct sum {
 	uint32_t nprof;
 };
 
-static int sum_add(struct sum *s, const uint8_t *b, size_t len, struct buf *scratch,
+static int sum_add(struct sum *s, const uint8_t *b, size_t len, struct blob_ctx *bc,
 		   struct err *e)
 {
 	struct blob_pair *pairs;
 	size_t n, i;
 	int rc;
 
-	if ((rc = blob_decode(b, len, &pairs, &n, scratch, e)) < 0)
+	if ((rc = blob_decode(bc, b, len, &pairs, &n, e)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		if (pairs[i].node >= s->nacc) {
@@ -1424,7 +1624,7 @@ static int sum_add(struct sum *s, const uint8_t *b, size_t len, struct buf *scra
 /* Writes the sum as one roll-up row and clears it. A node whose values
  * cancel to zero is simply absent from the blob. */
 static int sum_flush(struct block *b, sqlite3_stmt *ins, uint32_t series, int64_t span,
-		     int64_t ts, struct sum *s, struct err *e)
+		     int64_t ts, struct sum *s, struct blob_ctx *bc, struct err *e)
 {
 	struct blob_pair *pairs = xmalloc((s->ntouched + 1) * sizeof(*pairs));
 	struct buf blob = BUF_INIT;
@@ -1438,7 +1638,7 @@ static int sum_flush(struct block *b, sqlite3_stmt *ins, uint32_t series, int64_
 		s->acc[node] = 0;
 		s->mark[node] = 0;
 	}
-	blob_encode(pairs, &n, &blob);
+	blob_encode(bc, pairs, &n, &blob);
 	sqlite3_bind_int64(ins, 1, series);
 	sqlite3_bind_int64(ins, 2, span);
 	sqlite3_bind_int64(ins, 3, ts);
@@ -1457,7 +1657,7 @@ static int sum_flush(struct block *b, sqlite3_stmt *ins, uint32_t series, int64_
 /* Roll-ups of one series: one row per fine window that has profiles, and
  * one for the whole block. */
 static int seal_series(struct block *b, sqlite3_stmt *sel, sqlite3_stmt *ins,
-		       uint32_t series, struct sum *fine, struct sum *all, struct buf *scratch,
+		       uint32_t series, struct sum *fine, struct sum *all, struct blob_ctx *bc,
 		       struct err *e)
 {
 	int64_t win = INT64_MIN;
@@ -1471,10 +1671,10 @@ static int seal_series(struct block *b, sqlite3_stmt *sel, sqlite3_stmt *ins,
 		size_t len = (size_t)sqlite3_column_bytes(sel, 1);
 		rc = 0;
 		if (w != win && win != INT64_MIN)
-			rc = sum_flush(b, ins, series, BLOCK_ROLLUP_FINE, win, fine, e);
+			rc = sum_flush(b, ins, series, BLOCK_ROLLUP_FINE, win, fine, bc, e);
 		win = w;
-		rc = rc ? rc : sum_add(fine, bl, len, scratch, e);
-		rc = rc ? rc : sum_add(all, bl, len, scratch, e);
+		rc = rc ? rc : sum_add(fine, bl, len, bc, e);
+		rc = rc ? rc : sum_add(all, bl, len, bc, e);
 	}
 	sqlite3_reset(sel);
 	if (rc == SQLITE_DONE)
@@ -1482,9 +1682,9 @@ static int seal_series(struct block *b, sqlite3_stmt *sel, sqlite3_stmt *ins,
 	else if (rc > 0)
 		rc = sql_err(e, b->db, rc, "read profiles");
 	if (!rc && win != INT64_MIN)
-		rc = sum_flush(b, ins, series, BLOCK_ROLLUP_FINE, win, fine, e);
+		rc = sum_flush(b, ins, series, BLOCK_ROLLUP_FINE, win, fine, bc, e);
 	if (!rc && all->nprof)
-		rc = sum_flush(b, ins, series, b->end - b->start, b->start, all, e);
+		rc = sum_flush(b, ins, series, b->end - b->start, b->start, all, bc, e);
 	return rc;
 }
 
@@ -1510,7 +1710,7 @@ int block_seal(struct block *b, struct err *e)
 {
 	sqlite3_stmt *sel = NULL, *ins = NULL;
 	struct sum fine, all;
-	struct buf scratch = BUF_INIT;
+	struct blob_ctx bc = {0};
 	uint32_t nseries, i;
 	int rc;
 
@@ -1524,7 +1724,7 @@ int block_seal(struct block *b, struct err *e)
 	rc = prepare(b->db, "SELECT ts, blob FROM profiles WHERE series=? ORDER BY ts", &sel, e);
 	rc = rc ? rc : prepare(b->db, "INSERT OR REPLACE INTO rollups VALUES(?,?,?,?,?,?)", &ins, e);
 	for (i = 1; i <= nseries && !rc; i++)
-		rc = seal_series(b, sel, ins, i, &fine, &all, &scratch, e);
+		rc = seal_series(b, sel, ins, i, &fine, &all, &bc, e);
 	sqlite3_finalize(sel);
 	sqlite3_finalize(ins);
 	rc = rc ? rc : exec(b->db, "UPDATE meta SET value=1 WHERE key='sealed'", e);
@@ -1539,7 +1739,7 @@ int block_seal(struct block *b, struct err *e)
 	}
 	sum_release(&fine);
 	sum_release(&all);
-	buf_release(&scratch);
+	blob_ctx_release(&bc);
 	return rc;
 }
 

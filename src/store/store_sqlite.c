@@ -157,12 +157,31 @@ static int mkdir_p(const char *path, struct err *e)
 
 static void set_aside(struct sqstore *s, const char *name, const char *why)
 {
+	static const char *const sfx[] = {"", "-wal", "-shm"};
 	char from[4096], to[4096];
+	size_t i;
 
-	snprintf(from, sizeof(from), "%s/blocks/%s", s->dir, name);
-	snprintf(to, sizeof(to), "%s/corrupt/%s", s->dir, name);
-	fprintf(stderr, "stackyard: store: %s: %s; moved to %s\n", from, why, to);
-	rename(from, to);
+	fprintf(stderr, "stackyard: store: %s/blocks/%s: %s; moved to %s/corrupt/\n", s->dir,
+		name, why, s->dir);
+	for (i = 0; i < 3; i++) {
+		snprintf(from, sizeof(from), "%s/blocks/%s%s", s->dir, name, sfx[i]);
+		snprintf(to, sizeof(to), "%s/corrupt/%s%s", s->dir, name, sfx[i]);
+		rename(from, to);
+	}
+}
+
+/* A "<block>.db.tmp" is a block whose creation a crash interrupted before
+ * its rename: it never held data. */
+static void remove_tmp(struct sqstore *s, const char *name)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+	char p[4096];
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/blocks/%s%s", s->dir, name, sfx[i]);
+		unlink(p);
+	}
 }
 
 /* Opens every block; damaged ones are reported and moved to corrupt/. The
@@ -182,6 +201,10 @@ static int load_blocks(struct sqstore *s, struct err *e)
 		size_t len = strlen(de->d_name);
 		struct block *b;
 		struct err be = {0};
+		if (len > 7 && !strcmp(de->d_name + len - 7, ".db.tmp")) {
+			remove_tmp(s, de->d_name);
+			continue;
+		}
 		if (len < 4 || strcmp(de->d_name + len - 3, ".db"))
 			continue;
 		snprintf(path, sizeof(path), "%s/blocks/%s", s->dir, de->d_name);

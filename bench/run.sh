@@ -136,3 +136,6 @@ echo
 echo "-- 3. in-process decode (bench/bench_decode.c, one thread, $PASSES passes)"
 echo "  \$ $BENCH_DECODE -n $PASSES FILES"
 "$BENCH_DECODE" -n "$PASSES" "${FILES[@]}" | sed 's/^/  /'
+
+echo
+BUILD="$BUILD" BIN="$BIN" bash bench/store.sh

@@ -422,24 +422,166 @@ static const char *skip_bracket(const char *p)
 	return p;
 }
 
-/* glibc's ERE reads an unmatched ')' as a literal, so "a)|(b" would close
- * our "^(" early and leave "(b)$" anchored at one end only. Refuse that. */
-static int has_stray_paren(const char *v)
-{
-	int depth = 0;
-	const char *p;
+/* What a regex may cost. regcomp expands repetition by copying: "a+" is
+ * "aa*" and "a{n}" is n copies of a, so nesting multiplies ("x+++..."
+ * doubles per '+' and ran the fuzzer out of memory), and regexec's time
+ * grows with the copies times the value's length. Label regexes are small
+ * (a long "a|b|c|..." list costs one node a byte, within the cap); the
+ * repeat cap is RE2's, which Prometheus users already live with. */
+#define REGEX_MAX_NODES 5000
+#define REGEX_MAX_REPEAT 1000
+#define REGEX_MAX_DEPTH 64
 
+/* One open group of the walk: its size so far and its last atom's. */
+struct re_group {
+	uint64_t size, last;
+};
+
+static void re_atom(struct re_group *g, uint64_t n)
+{
+	g->size += n;
+	g->last = n;
+}
+
+/* The last atom repeated up to k times: k copies plus an operator node. */
+static void re_repeat(struct re_group *g, uint64_t k)
+{
+	uint64_t grown = g->last * k + 1;
+
+	g->size += grown - g->last;
+	g->last = grown;
+}
+
+/* "{n}", "{n,}", "{n,m}" at p: the largest count (clamped, so it cannot
+ * overflow), with *end at the closing '}'. 0 if malformed: then glibc
+ * reads the '{' as a literal or regcomp rejects it. */
+static uint64_t re_interval(const char *p, const char **end)
+{
+	uint64_t n[2] = {0, 0};
+	int i = 0;
+
+	for (p++; *p && *p != '}'; p++) {
+		if (*p == ',' && i == 0)
+			i = 1;
+		else if (!is_digit((unsigned char)*p))
+			return 0;
+		else if (n[i] <= REGEX_MAX_REPEAT)
+			n[i] = n[i] * 10 + (uint64_t)(*p - '0');
+	}
+	if (!*p)
+		return 0;
+	*end = p;
+	return (n[0] > n[1] ? n[0] : n[1]) + 1;
+}
+
+/* How one token of an ERE changes the walk. */
+enum re_tok { RE_ATOM, RE_OPEN, RE_CLOSE, RE_ALT, RE_QUANT };
+
+/* Classify the token at *pp, moving *pp to its last byte; *k is the copies
+ * a quantifier makes. */
+static enum re_tok re_next(const char **pp, uint64_t *k)
+{
+	const char *p = *pp, *end = p;
+
+	*k = 1;
+	switch (*p) {
+	case '\\':
+		if (p[1])
+			(*pp)++;
+		return RE_ATOM;
+	case '[':
+		*pp = skip_bracket(p);
+		if (!**pp)
+			(*pp)--; /* unterminated: regcomp reports it */
+		return RE_ATOM;
+	case '(':
+		return RE_OPEN;
+	case ')':
+		return RE_CLOSE;
+	case '|':
+		return RE_ALT;
+	case '*':
+	case '?':
+		return RE_QUANT;
+	case '+':
+		*k = 2;
+		return RE_QUANT;
+	case '{':
+		if (!(*k = re_interval(p, &end))) {
+			*k = 1;
+			return RE_ATOM;
+		}
+		*pp = end;
+		return RE_QUANT;
+	}
+	return RE_ATOM;
+}
+
+/* Walk an ERE as glibc's parser reads it and refuse what our anchoring or
+ * matching cannot live with; regcomp judges everything else.
+ *  - An unmatched ')': glibc takes it as a literal, so "a)|(b" would close
+ *    our "^(" early and leave "(b)$" anchored at one end only.
+ *  - Back-references: glibc's ERE has them, RE2 does not, and matching
+ *    them backtracks (exponential time).
+ *  - Nested repetition ("a**", "a+{2}"): undefined in POSIX, refused by
+ *    RE2, and slow in glibc. One '?' after a quantifier (RE2's lazy form)
+ *    passes, since it changes nothing for a whole-value match.
+ *  - Repeat counts above REGEX_MAX_REPEAT, expansion above REGEX_MAX_NODES
+ *    and nesting deeper than REGEX_MAX_DEPTH. */
+static int regex_check(const char *v, const char **why)
+{
+	struct re_group st[REGEX_MAX_DEPTH];
+	enum re_tok t, prev = RE_ALT;
+	const char *p;
+	int d = 0, lazy = 0;
+	uint64_t k;
+
+	memset(&st[0], 0, sizeof(st[0]));
 	for (p = v; *p; p++) {
-		if (*p == '\\') {
-			if (!*++p)
-				break;
-		} else if (*p == '[') {
-			if (!*(p = skip_bracket(p)))
-				break;
-		} else if (*p == '(') {
-			depth++;
-		} else if (*p == ')' && --depth < 0) {
-			return 1;
+		if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9') {
+			*why = "back-references are not supported";
+			return -EINVAL;
+		}
+		t = re_next(&p, &k);
+		if (t == RE_QUANT && prev == RE_QUANT && (*p != '?' || lazy)) {
+			*why = "nested repetition operator";
+			return -EINVAL;
+		}
+		if (t == RE_QUANT && k > REGEX_MAX_REPEAT + 1) {
+			*why = "repeat count above 1000";
+			return -EINVAL;
+		}
+		lazy = t == RE_QUANT && prev == RE_QUANT;
+		prev = t;
+		switch (t) {
+		case RE_ATOM:
+			re_atom(&st[d], 1);
+			break;
+		case RE_OPEN:
+			if (++d == REGEX_MAX_DEPTH) {
+				*why = "groups nested too deeply";
+				return -EINVAL;
+			}
+			memset(&st[d], 0, sizeof(st[d]));
+			break;
+		case RE_CLOSE:
+			if (d == 0) {
+				*why = "unmatched ')'";
+				return -EINVAL;
+			}
+			d--;
+			re_atom(&st[d], st[d + 1].size + 1);
+			break;
+		case RE_ALT:
+			st[d].last = 0;
+			break;
+		case RE_QUANT:
+			re_repeat(&st[d], k);
+			break;
+		}
+		if (st[d].size > REGEX_MAX_NODES) {
+			*why = "too complex (repetition expands it too far)";
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -450,13 +592,14 @@ static int compile_one(struct parser *p, size_t i)
 {
 	struct matcher *m = &p->sel->m[i];
 	size_t n = strlen(m->value);
+	const char *bad = NULL;
 	char *pat, why[160];
 	int rc;
 
-	if (has_stray_paren(m->value))
+	if (regex_check(m->value, &bad) < 0)
 		return fail_at(&p->c, p->mpos[i], "matcher %s%s\"%.64s\": invalid "
-			       "regular expression: unmatched ')'",
-			       m->name, op_name(m->op), m->value);
+			       "regular expression: %s", m->name, op_name(m->op),
+			       m->value, bad);
 	pat = xmalloc(n + 5);
 	memcpy(pat, "^(", 2);
 	memcpy(pat + 2, m->value, n);

@@ -83,6 +83,14 @@ struct rcache {
 	struct pprof_str *strs;
 	size_t cap_strs;
 	struct intern *str_bytes;     /* owns the bytes strs[] point into */
+	uint32_t *gpath;              /* node -> store-wide path id */
+	uint32_t ngpath;
+	size_t cap_gpath;
+	uint32_t *gname;              /* string id -> path tree name id + 1 */
+	size_t cap_gname;
+	struct sview *sv;             /* series with labels, by id - 1 */
+	size_t nsv, cap_sv;
+	struct intern *sv_strs;       /* owns the series strings */
 };
 
 struct block {
@@ -319,8 +327,23 @@ static void wcache_release(struct wcache *w)
 	memset(w, 0, sizeof(*w));
 }
 
+struct sview {
+	uint32_t id;
+	const char *type;
+	struct label *l;
+	size_t n, cap;
+};
+
 static void rcache_release(struct rcache *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->nsv; i++)
+		free(r->sv[i].l);
+	free(r->sv);
+	intern_free(r->sv_strs);
+	free(r->gpath);
+	free(r->gname);
 	free(r->parent);
 	free(r->loc);
 	free(r->frame_off);
@@ -1216,58 +1239,56 @@ void block_reader_close(struct block_reader *r)
 
 /* ---- reader: series ----------------------------------------------------- */
 
-struct sview {
-	uint32_t id;
-	const char *type;
-	struct label *l;
-	size_t n, cap;
-};
-
-/* All series of the block with their labels, strings in arena-like bufs. */
-static int load_series(struct block_reader *r, struct sview **out, size_t *n,
-		       struct intern *strs, struct err *e)
+static const char *sv_str(struct rcache *c, const char *s)
 {
-	struct sview *v = NULL;
-	size_t nv = 0, cap = 0;
+	return intern_key(c->sv_strs, intern_put(c->sv_strs, s, strlen(s) + 1, NULL), NULL);
+}
+
+/* Extends the series cache with series committed since the last call
+ * (r->b->r.mu held). Series ids are dense, so the cache is c->sv[id - 1]. */
+static int series_refresh(struct block_reader *r, struct err *e)
+{
+	struct rcache *c = &r->b->r;
+	size_t known = c->nsv, i;
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(r->db, "SELECT id, profile_type FROM series ORDER BY id", &st, e)) < 0)
+	if (!c->sv_strs)
+		c->sv_strs = intern_new(256);
+	if ((rc = prepare(r->db, "SELECT id, profile_type FROM series WHERE id > ? ORDER BY id", &st, e)) < 0)
 		return rc;
+	sqlite3_bind_int64(st, 1, (int64_t)known);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 1);
-		uint32_t k = intern_put(strs, t, strlen(t) + 1, NULL);
-		XGROW(v, cap, nv + 1);
-		memset(&v[nv], 0, sizeof(v[nv]));
-		v[nv].id = (uint32_t)sqlite3_column_int64(st, 0);
-		v[nv++].type = intern_key(strs, k, NULL);
+		if (sqlite3_column_int64(st, 0) != (int64_t)c->nsv + 1)
+			break;
+		XGROW(c->sv, c->cap_sv, c->nsv + 1);
+		memset(&c->sv[c->nsv], 0, sizeof(c->sv[0]));
+		c->sv[c->nsv].id = (uint32_t)(c->nsv + 1);
+		c->sv[c->nsv++].type = sv_str(c, (const char *)sqlite3_column_text(st, 1));
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return sql_err(e, r->db, rc, "series");
-	}
-	if ((rc = prepare(r->db, "SELECT series, name, value FROM series_labels", &st, e)) < 0) {
-		free(v);
+	if (rc != SQLITE_DONE)
+		return rc == SQLITE_ROW ? err_set(e, -EUCLEAN, "%s: series ids not dense", r->b->path)
+					: sql_err(e, r->db, rc, "series");
+	if (c->nsv == known)
+		return 0;
+	/* Only when new series appeared: the label index is keyed by name. */
+	if ((rc = prepare(r->db, "SELECT series, name, value FROM series_labels WHERE series > ?", &st, e)) < 0)
 		return rc;
-	}
+	sqlite3_bind_int64(st, 1, (int64_t)known);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t sid = sqlite3_column_int64(st, 0);
-		const char *nm = (const char *)sqlite3_column_text(st, 1);
-		const char *val = (const char *)sqlite3_column_text(st, 2);
-		struct sview *s;
-		if (sid < 1 || (size_t)sid > nv || v[sid - 1].id != (uint32_t)sid)
+		struct sview *v;
+		if (sid <= (int64_t)known || (size_t)sid > c->nsv)
 			continue;
-		s = &v[sid - 1];
-		XGROW(s->l, s->cap, s->n + 1);
-		s->l[s->n].name = intern_key(strs, intern_put(strs, nm, strlen(nm) + 1, NULL), NULL);
-		s->l[s->n++].value = intern_key(strs, intern_put(strs, val, strlen(val) + 1, NULL), NULL);
+		v = &c->sv[sid - 1];
+		XGROW(v->l, v->cap, v->n + 1);
+		v->l[v->n].name = sv_str(c, (const char *)sqlite3_column_text(st, 1));
+		v->l[v->n++].value = sv_str(c, (const char *)sqlite3_column_text(st, 2));
 	}
 	sqlite3_finalize(st);
-	for (size_t i = 0; i < nv; i++)
-		labels_sort(v[i].l, v[i].n);
-	*out = v;
-	*n = nv;
+	for (i = known; i < c->nsv; i++)
+		labels_sort(c->sv[i].l, c->sv[i].n);
 	return rc == SQLITE_DONE ? 0 : sql_err(e, r->db, rc, "series_labels");
 }
 
@@ -1285,38 +1306,28 @@ static int selected(const struct sview *s, const struct selector *sel)
 	return 1;
 }
 
-static void free_sviews(struct sview *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i].l);
-	free(v);
-}
-
 int block_reader_series(struct block_reader *r, const struct selector *sel,
 			uint32_t **ids, size_t *n, store_series_cb cb, void *ctx,
 			struct err *e)
 {
-	struct intern *strs = intern_new(256);
-	struct sview *v = NULL;
-	size_t nv = 0, i;
+	struct rcache *c = &r->b->r;
+	size_t i, cap = 0;
 	int rc;
 
 	*ids = NULL;
 	*n = 0;
-	rc = load_series(r, &v, &nv, strs, e);
-	for (i = 0; i < nv && !rc; i++) {
-		struct store_series_info info = {v[i].type, v[i].l, v[i].n};
-		if (!selected(&v[i], sel))
+	pthread_mutex_lock(&c->mu);
+	rc = series_refresh(r, e);
+	for (i = 0; i < c->nsv && !rc; i++) {
+		struct store_series_info info = {c->sv[i].type, c->sv[i].l, c->sv[i].n};
+		if (!selected(&c->sv[i], sel))
 			continue;
-		*ids = xrealloc(*ids, (*n + 1) * sizeof(**ids));
-		(*ids)[(*n)++] = v[i].id;
+		XGROW(*ids, cap, *n + 1);
+		(*ids)[(*n)++] = c->sv[i].id;
 		if (cb && (rc = cb(ctx, &info)) != 0)
 			rc = rc < 0 ? rc : 0;
 	}
-	free_sviews(v, nv);
-	intern_free(strs);
+	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
 
@@ -1457,48 +1468,43 @@ static int accumulate(struct block_reader *r, const uint32_t *ids, size_t n,
 	return rc;
 }
 
-/* Node values -> stacktree: totals bottom-up (a child's id is always
- * larger than its parent's), then the live nodes top-down, each location
- * expanding into its frames. */
-static void to_stacktree(struct rcache *c, int64_t *acc, size_t nn, struct stacktree *out)
+/* Gives nodes [c->ngpath, nn) their store-wide path ids (c->mu and
+ * p->mu held). A node's path is its parent's path plus its location's
+ * frames; parents have smaller ids, so one ascending pass suffices. */
+static void map_paths(struct rcache *c, struct block_paths *p, uint32_t nn)
 {
-	int64_t *tot = xmalloc(nn * sizeof(*tot));
-	uint32_t *map = xmalloc(nn * sizeof(*map));
-	uint32_t *name = xcalloc(c->nstrs + 1, sizeof(*name));
-	size_t i;
+	uint32_t i, f;
 
-	memcpy(tot, acc, nn * sizeof(*tot));
-	for (i = nn; i-- > 1;)
-		tot[c->parent[i]] += tot[i];
-	map[0] = 0;
-	for (i = 1; i < nn; i++) {
-		uint32_t node, f;
-		if (!tot[i])
-			continue;
-		node = map[c->parent[i]];
-		for (f = c->frame_off[c->loc[i]]; f < c->frame_off[c->loc[i] + 1]; f++) {
-			uint32_t s = c->frames[f];
-			if (!name[s])
-				name[s] = stacktree_name(out, c->strs[s].ptr, c->strs[s].len) + 1;
-			node = stacktree_child(out, node, name[s] - 1);
-		}
-		map[i] = node;
-		if (acc[i])
-			stacktree_add_self(out, node, acc[i]);
+	if (c->ngpath >= nn)
+		return;
+	XGROW(c->gpath, c->cap_gpath, nn);
+	if (c->cap_gname < (size_t)c->nstrs + 1) {
+		size_t old = c->cap_gname;
+		XGROW(c->gname, c->cap_gname, (size_t)c->nstrs + 1);
+		memset(c->gname + old, 0, (c->cap_gname - old) * sizeof(*c->gname));
 	}
-	if (acc[0])
-		stacktree_add_self(out, 0, acc[0]);
-	free(tot);
-	free(map);
-	free(name);
+	if (!c->ngpath)
+		c->gpath[c->ngpath++] = 0;
+	for (i = c->ngpath; i < nn; i++) {
+		uint32_t g = c->gpath[c->parent[i]], loc = c->loc[i];
+		for (f = c->frame_off[loc]; f < c->frame_off[loc + 1]; f++) {
+			uint32_t s = c->frames[f];
+			if (!c->gname[s])
+				c->gname[s] = stacktree_name(p->tree, c->strs[s].ptr, c->strs[s].len) + 1;
+			g = stacktree_child(p->tree, g, c->gname[s] - 1);
+		}
+		c->gpath[i] = g;
+	}
+	c->ngpath = nn;
 }
 
-int block_reader_merge(struct block_reader *r, const uint32_t *ids, size_t n,
-		       int64_t from, int64_t until, struct stacktree *out, struct err *e)
+int block_reader_merge(struct block_reader *r, struct block_paths *paths,
+		       const uint32_t *ids, size_t n, int64_t from, int64_t until,
+		       struct block_acc *out, struct err *e)
 {
 	struct rcache *c = &r->b->r;
 	int64_t *acc = NULL;
-	size_t nn;
+	size_t nn, ntree, i;
 	int rc;
 
 	if (!n)
@@ -1516,11 +1522,82 @@ int block_reader_merge(struct block_reader *r, const uint32_t *ids, size_t n,
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (!rc) {
 		pthread_mutex_lock(&c->mu);
-		to_stacktree(c, acc, nn, out);
+		pthread_mutex_lock(&paths->mu);
+		map_paths(c, paths, (uint32_t)nn);
+		stacktree_nodes(paths->tree, &ntree);
+		pthread_mutex_unlock(&paths->mu);
+		if (out->cap < ntree) {
+			size_t old = out->cap;
+			XGROW(out->v, out->cap, ntree);
+			memset(out->v + old, 0, (out->cap - old) * sizeof(*out->v));
+		}
+		for (i = 0; i < nn; i++)
+			if (acc[i])
+				out->v[c->gpath[i]] += acc[i];
 		pthread_mutex_unlock(&c->mu);
 	}
 	free(acc);
 	return rc;
+}
+
+void block_paths_init(struct block_paths *p)
+{
+	pthread_mutex_init(&p->mu, NULL);
+	p->tree = stacktree_new();
+}
+
+void block_paths_release(struct block_paths *p)
+{
+	stacktree_free(p->tree);
+	pthread_mutex_destroy(&p->mu);
+}
+
+/* The output node for path g, creating it and any missing ancestors. */
+static uint32_t render_node(const struct stacktree_node *nodes, struct block_paths *p,
+			    uint32_t g, uint32_t *out_of, uint32_t *name_of,
+			    uint32_t **chain, size_t *cap, struct stacktree *out)
+{
+	size_t depth = 0;
+	uint32_t node;
+
+	while (g && !out_of[g]) {
+		XGROW(*chain, *cap, depth + 1);
+		(*chain)[depth++] = g;
+		g = nodes[g].parent;
+	}
+	node = g ? out_of[g] - 1 : 0;
+	while (depth--) {
+		uint32_t c = (*chain)[depth], nm = nodes[c].name;
+		if (!name_of[nm]) {
+			size_t len;
+			const char *s = stacktree_name_str(p->tree, nm, &len);
+			name_of[nm] = stacktree_name(out, s, len) + 1;
+		}
+		node = stacktree_child(out, node, name_of[nm] - 1);
+		out_of[c] = node + 1;
+	}
+	return node;
+}
+
+void block_paths_render(struct block_paths *p, const struct block_acc *acc,
+			struct stacktree *out)
+{
+	const struct stacktree_node *nodes;
+	uint32_t *out_of, *name_of, *chain = NULL;
+	size_t n, cap = 0, g;
+
+	pthread_mutex_lock(&p->mu);
+	nodes = stacktree_nodes(p->tree, &n);
+	out_of = xcalloc(n + 1, sizeof(*out_of));
+	name_of = xcalloc((size_t)stacktree_nnames(p->tree) + 1, sizeof(*name_of));
+	for (g = 0; g < n && g < acc->cap; g++)
+		if (acc->v[g])
+			stacktree_add_self(out, render_node(nodes, p, (uint32_t)g, out_of, name_of,
+							    &chain, &cap, out), acc->v[g]);
+	pthread_mutex_unlock(&p->mu);
+	free(out_of);
+	free(name_of);
+	free(chain);
 }
 
 /* ---- reader: totals over time ------------------------------------------- */

@@ -27,6 +27,7 @@
 #define STACKYARD_STORE_BLOCK_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -75,10 +76,33 @@ int block_reader_labels(struct block_reader *r, const char *name,
 			void *ctx, struct err *e);
 int block_reader_profile_types(struct block_reader *r, store_string_cb cb,
 			       void *ctx, struct err *e);
-/* Adds the merged stacks of the series in [from, until) to out. */
-int block_reader_merge(struct block_reader *r, const uint32_t *ids, size_t n,
-		       int64_t from, int64_t until, struct stacktree *out,
-		       struct err *e);
+/* Merging across blocks. Each block numbers its stack nodes itself; a
+ * store-wide tree of frame-name paths (struct block_paths, a stacktree used
+ * as a registry) gives every block node a store-wide path id, computed once
+ * per node and cached in the block's reader cache. A merge then only adds
+ * numbers per path id (struct block_acc), whatever the number of blocks,
+ * and the flame graph is built once at the end from the live paths. The
+ * tree only grows; it holds one node per distinct path ever queried. */
+struct block_paths {
+	pthread_mutex_t mu;
+	struct stacktree *tree;
+};
+
+struct block_acc {
+	int64_t *v;      /* value per path id */
+	size_t cap;
+};
+
+void block_paths_init(struct block_paths *p);
+void block_paths_release(struct block_paths *p);
+/* Adds the values of acc to out, one stack per live path. */
+void block_paths_render(struct block_paths *p, const struct block_acc *acc,
+			struct stacktree *out);
+
+/* Adds the merged stacks of the series in [from, until) to acc. */
+int block_reader_merge(struct block_reader *r, struct block_paths *paths,
+		       const uint32_t *ids, size_t n, int64_t from, int64_t until,
+		       struct block_acc *acc, struct err *e);
 /* Adds per-step totals of series ids[i] into sums[i * nsteps + k]. */
 int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
 		       int64_t from, int64_t until, int64_t step, int64_t *sums,

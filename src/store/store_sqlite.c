@@ -51,6 +51,7 @@ struct sqstore {
 	pthread_mutex_t lmu;          /* the block list and reference counts */
 	struct bref **blocks;         /* sorted by start */
 	size_t n, cap;
+	struct block_paths paths;     /* store-wide frame paths, for merges */
 };
 
 /* ---- block list ----------------------------------------------------------- */
@@ -237,6 +238,7 @@ static void sq_close(struct store *st)
 		close(s->lockfd);
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->lmu);
+	block_paths_release(&s->paths);
 	free(s->dir);
 	free(s);
 }
@@ -275,6 +277,7 @@ static int sq_open(const struct store_config *cfg, struct store **out, struct er
 		s->cfg.head_grace = DEFAULT_GRACE;
 	pthread_mutex_init(&s->wmu, NULL);
 	pthread_mutex_init(&s->lmu, NULL);
+	block_paths_init(&s->paths);
 	rc = mkdir_p(s->dir, e);
 	snprintf(path, sizeof(path), "%s/blocks", s->dir);
 	rc = rc ? rc : mkdir_p(path, e);
@@ -529,7 +532,8 @@ static int sq_profile_types(struct store *st, int64_t from, int64_t until,
 struct merge_q {
 	const struct selector *sel;
 	int64_t from, until;
-	struct stacktree *out;
+	struct block_paths *paths;
+	struct block_acc acc;
 };
 
 static int merge_block(struct block_reader *r, void *ctx, struct err *e)
@@ -540,7 +544,7 @@ static int merge_block(struct block_reader *r, void *ctx, struct err *e)
 	int rc = block_reader_series(r, q->sel, &ids, &n, NULL, NULL, e);
 
 	if (!rc)
-		rc = block_reader_merge(r, ids, n, q->from, q->until, q->out, e);
+		rc = block_reader_merge(r, q->paths, ids, n, q->from, q->until, &q->acc, e);
 	free(ids);
 	return rc;
 }
@@ -548,9 +552,14 @@ static int merge_block(struct block_reader *r, void *ctx, struct err *e)
 static int sq_merge(struct store *st, const struct selector *sel, int64_t from,
 		    int64_t until, struct stacktree *out, struct err *e)
 {
-	struct merge_q q = {sel, from, until, out};
+	struct sqstore *s = (struct sqstore *)st;
+	struct merge_q q = {sel, from, until, &s->paths, {NULL, 0}};
+	int rc = each_block(s, from, until, merge_block, &q, e);
 
-	return each_block((struct sqstore *)st, from, until, merge_block, &q, e);
+	if (!rc)
+		block_paths_render(&s->paths, &q.acc, out);
+	free(q.acc.v);
+	return rc;
 }
 
 /* ---- range: totals per step, per series or per label value -------------- */

@@ -471,6 +471,36 @@ static void test_retention(void **state)
 	pprof_free(a);
 }
 
+/* Retention by size: the oldest sealed blocks go until the rest fits; the
+ * block still taking writes never goes. */
+static void test_retention_by_size(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = load("gocompile-nethttp-cpu.pb.gz");
+	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
+	struct store_stats st;
+	struct err e = {0};
+	char *got;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		must_put(f, a, "x", T0 + i * 2 * HOUR);
+	/* Reopen with a size limit the data cannot meet. */
+	store_close(f->s);
+	f->cfg.retention_bytes = 1;
+	if (store_open(ops, &f->cfg, &f->s, &e) < 0)
+		fail_msg("open: %s", e.msg);
+	if (store_maintain(f->s, T0 + 7 * HOUR + 20 * 60 * SEC, &e) < 0)
+		fail_msg("maintain: %s", e.msg);
+	assert_int_equal(store_stats(f->s, &st, &e), 0);
+	assert_int_equal(st.blocks, 1); /* all sealed blocks gone, the head kept */
+	got = merged(f, q, T0, T0 + 6 * HOUR);
+	assert_string_equal(got, "");
+	free(got);
+	assert_merge(f, q, T0 + 6 * HOUR, T0 + 8 * HOUR, &a, 1, 1);
+	pprof_free(a);
+}
+
 /* A damaged block file is reported and set aside, never served. */
 static void test_corrupt_block_set_aside(void **state)
 {
@@ -535,6 +565,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_rollups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_block_set_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_equals_pprof_merge, setup, teardown),

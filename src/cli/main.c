@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../server/server.h"
 #include "cli.h"
 
 #ifndef STACKYARD_VERSION
@@ -20,6 +21,7 @@ static int cmd_version(int argc, char **argv)
 static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
+	{"server", server_main, "run the server: ingest, storage, query API"},
 	{"pprof", cmd_pprof, "offline tools on pprof files: top, merge, convert"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},

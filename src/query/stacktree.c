@@ -419,3 +419,43 @@ void stacktree_write_folded(struct stacktree *t, struct buf *out)
 	free(w.plen);
 	buf_release(&w.path);
 }
+
+struct pprof_profile *stacktree_to_pprof(const struct stacktree *t, const char *type,
+					 const char *unit, const char *period_type,
+					 const char *period_unit, int64_t period)
+{
+	struct pprof_profile *p = pprof_new();
+	uint32_t *loc_of = xcalloc(t->nnode + 1, sizeof(*loc_of));
+	uint32_t *name_loc = xcalloc((size_t)stacktree_nnames(t) + 1, sizeof(*name_loc));
+	uint32_t *stack = NULL;
+	size_t cap = 0, i;
+
+	pprof_add_sample_type(p, type, unit);
+	p->period_type.type = pprof_intern_cstr(p, period_type ? period_type : "");
+	p->period_type.unit = pprof_intern_cstr(p, period_unit ? period_unit : "");
+	p->period = period;
+	for (i = 1; i < t->nnode; i++) {
+		uint32_t nm = t->node[i].name, depth = 0, n;
+		if (!name_loc[nm]) {
+			size_t len;
+			const char *s = stacktree_name_str(t, nm, &len);
+			uint32_t fn = pprof_add_function(p), loc;
+			p->function[fn].name = p->function[fn].system_name = pprof_intern(p, s, len);
+			loc = pprof_add_location(p, 1);
+			p->line[p->location[loc].line_off].function = fn;
+			name_loc[nm] = loc + 1;
+		}
+		loc_of[i] = name_loc[nm];
+		if (!t->node[i].self)
+			continue;
+		for (n = (uint32_t)i; n; n = t->node[n].parent) {
+			XGROW(stack, cap, (size_t)depth + 1);
+			stack[depth++] = loc_of[n] - 1;
+		}
+		pprof_add_sample(p, stack, depth, &t->node[i].self, 0);
+	}
+	free(loc_of);
+	free(name_loc);
+	free(stack);
+	return p;
+}

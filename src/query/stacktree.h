@@ -64,6 +64,14 @@ const uint32_t *stacktree_children(struct stacktree *t, uint32_t node,
  * depth-first order with children sorted by name. */
 void stacktree_write_folded(struct stacktree *t, struct buf *out);
 
+/* The tree as a pprof profile (caller frees): one function and location
+ * per frame name, one sample per node with self != 0, leaf first. Names
+ * only: addresses and line numbers are not in a stacktree. Parents must
+ * precede children in node order, which stacktree guarantees. */
+struct pprof_profile *stacktree_to_pprof(const struct stacktree *t, const char *type,
+					 const char *unit, const char *period_type,
+					 const char *period_unit, int64_t period);
+
 /* The display name of frame k of location loc in p: the function's name,
  * else its system name, else the mapping file and address, else the
  * address. Used wherever a pprof frame becomes a string. */

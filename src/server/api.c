@@ -1,0 +1,662 @@
+/* The HTTP API: ingest, queries, health and metrics. See docs/API.md. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../base/json.h"
+#include "../base/xalloc.h"
+#include "../ingest/multipart.h"
+#include "../ingest/name.h"
+#include "../ingest/normalize.h"
+#include "../pprof/decode.h"
+#include "../pprof/encode.h"
+#include "../pprof/folded.h"
+#include "../query/flamegraph.h"
+#include "../query/selector.h"
+#include "../query/stacktree.h"
+#include "../query/top.h"
+#include "api.h"
+#include "metrics.h"
+
+#define HOUR_NS (3600 * STORE_NS_PER_SEC)
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * STORE_NS_PER_SEC + t.tv_nsec;
+}
+
+/* ---- health and metrics ------------------------------------------------- */
+
+static void h_healthy(struct http_req *r, struct http_resp *w)
+{
+	(void)r;
+	buf_puts(&w->body, "Stackyard is healthy.\n");
+}
+
+static void h_ready(struct http_req *r, struct http_resp *w)
+{
+	struct api *a = r->app;
+
+	if (!a->ready) {
+		http_error(w, 503, "starting or stopping");
+		return;
+	}
+	buf_puts(&w->body, "Stackyard is ready.\n");
+}
+
+static void h_metrics(struct http_req *r, struct http_resp *w)
+{
+	struct api *a = r->app;
+	struct store_stats st;
+	struct err e = {0};
+
+	w->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	metrics_write(a->metrics, store_stats(a->store, &st, &e) < 0 ? NULL : &st, &w->body);
+}
+
+/* ---- ingest --------------------------------------------------------------- */
+
+/* Pyroscope's type suffix of an application name -> our profile name. */
+static const struct {
+	const char *suffix, *name, *type, *unit;
+} suffixes[] = {
+	{"cpu", "process_cpu", "cpu", "nanoseconds"},
+	{"itimer", "process_cpu", "cpu", "nanoseconds"},
+	{"wall", "wall", "wall", "nanoseconds"},
+	{"alloc_objects", "memory", "alloc_objects", "count"},
+	{"alloc_space", "memory", "alloc_space", "bytes"},
+	{"inuse_objects", "memory", "inuse_objects", "count"},
+	{"inuse_space", "memory", "inuse_space", "bytes"},
+	{"goroutines", "goroutine", "goroutine", "count"},
+	{"mutex_count", "mutex", "contentions", "count"},
+	{"mutex_duration", "mutex", "delay", "nanoseconds"},
+	{"block_count", "block", "contentions", "count"},
+	{"block_duration", "block", "delay", "nanoseconds"},
+	{"exceptions", "exceptions", "exceptions", "count"},
+	{"lock_count", "lock", "contentions", "count"},
+	{"lock_duration", "lock", "delay", "nanoseconds"},
+};
+
+static int suffix_index(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s && i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (!strcmp(suffixes[i].suffix, s))
+			return (int)i;
+	return -1;
+}
+
+static int arg_time(struct http_req *r, const char *name, int64_t dflt, int64_t *out,
+		    struct http_resp *w)
+{
+	const char *v = http_arg(r, name);
+	struct err e = {0};
+
+	if (!v || !*v) {
+		*out = dflt;
+		return 0;
+	}
+	if (time_parse(v, strlen(v), now_ns(), out, &e) < 0) {
+		http_error(w, 400, "%s: %s", name, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Text formats become a one-type profile as Pyroscope builds them: cpu
+ * counts are samples at sampleRate Hz, stored as nanoseconds. */
+static int text_profile(struct http_req *r, const uint8_t *body, size_t len, int lines,
+			int si, struct pprof_profile **out, struct err *e)
+{
+	const char *rate_s = http_arg(r, "sampleRate");
+	long rate = rate_s ? strtol(rate_s, NULL, 10) : 100;
+	struct folded_opts fo = {0};
+	struct buf tmp = BUF_INIT;
+	int64_t period = 1;
+	size_t i;
+	int rc;
+
+	if (rate <= 0 || rate > 1000000)
+		rate = 100;
+	if (lines) {
+		/* "lines": each line is one stack seen once. */
+		for (i = 0; i < len; i++) {
+			if (body[i] == '\n')
+				buf_puts(&tmp, " 1");
+			buf_putc(&tmp, body[i]);
+		}
+		if (len && body[len - 1] != '\n')
+			buf_puts(&tmp, " 1");
+		body = tmp.data;
+		len = tmp.len;
+	}
+	if (si < 0 || !strcmp(suffixes[si].unit, "nanoseconds")) {
+		period = 1000000000 / rate;
+		fo.type = si < 0 ? "cpu" : suffixes[si].type;
+		fo.unit = "nanoseconds";
+	} else {
+		fo.type = suffixes[si].type;
+		fo.unit = suffixes[si].unit;
+	}
+	rc = folded_parse(body, len, &fo, out, e);
+	buf_release(&tmp);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < (*out)->nsample; i++)
+		(*out)->value[i] *= period;
+	(*out)->period_type.type = (*out)->sample_type[0].type;
+	(*out)->period_type.unit = (*out)->sample_type[0].unit;
+	(*out)->period = period;
+	return 0;
+}
+
+/* The profile bytes of a request and whether they are pprof. */
+static int ingest_body(struct http_req *r, const uint8_t **data, size_t *len, int *pprof,
+		       int *lines, struct http_resp *w)
+{
+	const char *fmt = http_arg(r, "format"), *ct = http_header(r, "Content-Type");
+	struct mpart parts[MULTIPART_MAX_PARTS];
+	char boundary[128];
+	const struct mpart *p;
+	struct err e = {0};
+	size_t n;
+
+	*data = r->body.data;
+	*len = r->body.len;
+	*lines = fmt && !strcmp(fmt, "lines");
+	*pprof = fmt && !strcmp(fmt, "pprof");
+	if (ct && strstr(ct, "multipart/form-data")) {
+		if (multipart_boundary(ct, boundary, sizeof(boundary), &e) < 0 ||
+		    multipart_parse(r->body.data, r->body.len, boundary, parts, &n, &e) < 0) {
+			http_error(w, 400, "%s", e.msg);
+			return -1;
+		}
+		if (!(p = multipart_find(parts, n, "profile"))) {
+			http_error(w, 400, "multipart form has no 'profile' part");
+			return -1;
+		}
+		*data = p->data;
+		*len = p->len;
+		*pprof = 1;
+		return 0;
+	}
+	if (fmt && strcmp(fmt, "pprof") && strcmp(fmt, "folded") && strcmp(fmt, "groups") &&
+	    strcmp(fmt, "lines")) {
+		http_error(w, 415, "format '%s' is not supported (pprof, folded, lines)", fmt);
+		return -1;
+	}
+	return 0;
+}
+
+/* Service name and labels for normalize(): the application name is
+ * service_name unless the labels set one. */
+static struct label *ingest_labels(const struct app_name *an, size_t *n)
+{
+	struct label *l = xmalloc((an->nlabels + 1) * sizeof(*l));
+	size_t i;
+
+	for (i = 0; i < an->nlabels; i++)
+		l[i] = an->labels[i];
+	*n = an->nlabels;
+	for (i = 0; i < an->nlabels && strcmp(l[i].name, "service_name"); i++)
+		;
+	if (i == an->nlabels)
+		l[(*n)++] = (struct label){"service_name", an->service_name};
+	return l;
+}
+
+static int ingest_status(int rc)
+{
+	switch (rc) {
+	case -E2BIG: return 413;
+	case -EROFS: return 400;
+	case -ENOSPC: return 507;
+	case -EBUSY: return 503;
+	default: return rc == -EINVAL ? 400 : 500;
+	}
+}
+
+static int decode_profile(struct api *a, struct http_req *r, const uint8_t *data, size_t len,
+			  int pprof, int lines, int si, struct pprof_profile **p, struct http_resp *w)
+{
+	struct err e = {0};
+	int rc;
+
+	if (pprof)
+		rc = pprof_decode(data, len, &a->cfg->limits, p, &e);
+	else
+		rc = text_profile(r, data, len, lines, si, p, &e);
+	if (rc < 0) {
+		metrics_ingest_error(a->metrics, pprof ? "bad_pprof" : "bad_folded");
+		http_error(w, rc == -E2BIG ? 413 : pprof ? 422 : 400, "%s", e.msg);
+	}
+	return rc;
+}
+
+static void h_ingest(struct http_req *r, struct http_resp *w)
+{
+	struct api *a = r->app;
+	const char *nm = http_arg(r, "name");
+	struct app_name *an = NULL;
+	struct pprof_profile *p = NULL;
+	struct norm *n = NULL;
+	struct norm_opts o = {0};
+	struct store_profile sp;
+	struct label *labels = NULL;
+	const uint8_t *data;
+	struct err e = {0};
+	int64_t from, until, now = now_ns();
+	int pprof, lines, si, rc;
+	size_t len;
+
+	if (!nm || name_parse(nm, strlen(nm), &an, &e) < 0) {
+		metrics_ingest_error(a->metrics, "bad_name");
+		http_error(w, 400, "%s", nm ? e.msg : "missing 'name', e.g. name=myapp{env=prod}");
+		goto out;
+	}
+	if (arg_time(r, "from", now, &from, w) < 0 || arg_time(r, "until", from, &until, w) < 0)
+		goto out;
+	if (ingest_body(r, &data, &len, &pprof, &lines, w) < 0)
+		goto out;
+	si = suffix_index(an->type_suffix);
+	if (decode_profile(a, r, data, len, pprof, lines, si, &p, w) < 0)
+		goto out;
+	o.labels = labels = ingest_labels(an, &o.nlabels);
+	o.name = si >= 0 ? suffixes[si].name : NULL;
+	o.max_labels = a->cfg->max_labels;
+	if ((rc = normalize(p, &o, &n, &e)) < 0) {
+		metrics_ingest_error(a->metrics, "bad_labels");
+		http_error(w, 400, "%s", e.msg);
+		goto out;
+	}
+	sp = (struct store_profile){p, n, from, until > from ? until - from : 0};
+	if ((rc = store_append(a->store, &sp, 1, &e)) < 0) {
+		metrics_ingest_error(a->metrics, "store");
+		http_error(w, ingest_status(rc), "storing the profile failed: %s", e.msg);
+		goto out;
+	}
+	metrics_ingest(a->metrics, r->body.len, 1, p->nsample);
+	w->status = 200;
+out:
+	norm_free(n);
+	pprof_free(p);
+	free(labels);
+	name_free(an);
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+/* from/until (default: the last hour) and the selector, parsed. */
+struct qargs {
+	struct selector *sel;
+	int64_t from, until;
+};
+
+static int query_args(struct http_req *r, const char *qname, int need_type, struct qargs *q,
+		      struct http_resp *w)
+{
+	const char *qs = http_arg(r, qname);
+	struct err e = {0};
+	int64_t now = now_ns();
+
+	q->sel = NULL;
+	if (arg_time(r, "until", now, &q->until, w) < 0 ||
+	    arg_time(r, "from", q->until - HOUR_NS, &q->from, w) < 0)
+		return -1;
+	if (q->until <= q->from) {
+		http_error(w, 400, "'from' must be before 'until'");
+		return -1;
+	}
+	if (qs && *qs && selector_parse(qs, strlen(qs), &q->sel, &e) < 0) {
+		http_error(w, 400, "%s: %s", qname, e.msg);
+		return -1;
+	}
+	if (need_type && (!q->sel || !q->sel->profile_type)) {
+		http_error(w, 400, "%s must name a profile type, e.g. "
+			   "process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"api\"}", qname);
+		selector_free(q->sel);
+		q->sel = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct strlist {
+	struct buf *out;
+	int n;
+};
+
+static int add_str(void *ctx, const char *s)
+{
+	struct strlist *l = ctx;
+
+	if (l->n++)
+		buf_putc(l->out, ',');
+	json_put_str(l->out, s, strlen(s));
+	return 0;
+}
+
+static void strings_reply(struct http_resp *w, int rc, struct err *e)
+{
+	if (rc < 0) {
+		http_error(w, 500, "%s", e->msg);
+		return;
+	}
+	buf_puts(&w->body, "]}\n");
+}
+
+static void h_profile_types(struct http_req *r, struct http_resp *w)
+{
+	struct api *a = r->app;
+	struct strlist l = {&w->body, 0};
+	struct qargs q;
+	struct err e = {0};
+
+	if (query_args(r, "query", 0, &q, w) < 0)
+		return;
+	http_json(w);
+	buf_puts(&w->body, "{\"profile_types\":[");
+	strings_reply(w, store_profile_types(a->store, q.from, q.until, add_str, &l, &e), &e);
+	selector_free(q.sel);
+}
+
+static void h_labels(struct http_req *r, struct http_resp *w)
+{
+	struct api *a = r->app;
+	struct strlist l = {&w->body, 0};
+	struct qargs q;
+	struct err e = {0};
+
+	if (query_args(r, "query", 0, &q, w) < 0)
+		return;
+	http_json(w);
+	buf_puts(&w->body, "{\"names\":[");
+	strings_reply(w, store_label_names(a->store, q.sel, q.from, q.until, add_str, &l, &e), &e);
+	selector_free(q.sel);
+}
+
+/* /api/v1/labels/NAME/values */
+static void h_label_values(struct http_req *r, struct http_resp *w)
+{
+	const char *p = r->path + strlen("/api/v1/labels/"), *slash = strchr(p, '/');
+	struct api *a = r->app;
+	struct strlist l = {&w->body, 0};
+	char name[256];
+	struct qargs q;
+	struct err e = {0};
+
+	if (!slash || strcmp(slash, "/values") || slash == p || (size_t)(slash - p) >= sizeof(name)) {
+		http_error(w, 404, "expected /api/v1/labels/NAME/values");
+		return;
+	}
+	memcpy(name, p, (size_t)(slash - p));
+	name[slash - p] = '\0';
+	if (!label_name_valid(name, strlen(name))) {
+		http_error(w, 400, "'%s' is not a valid label name", name);
+		return;
+	}
+	if (query_args(r, "query", 0, &q, w) < 0)
+		return;
+	http_json(w);
+	buf_puts(&w->body, "{\"values\":[");
+	strings_reply(w,
+		      store_label_values(a->store, name, q.sel, q.from, q.until, add_str, &l, &e), &e);
+	selector_free(q.sel);
+}
+
+static void put_labels_obj(struct buf *out, const struct label *l, size_t n)
+{
+	size_t i;
+
+	buf_putc(out, '{');
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf_putc(out, ',');
+		json_put_str(out, l[i].name, strlen(l[i].name));
+		buf_putc(out, ':');
+		json_put_str(out, l[i].value, strlen(l[i].value));
+	}
+	buf_putc(out, '}');
+}
+
+static int add_series(void *ctx, const struct store_series_info *s)
+{
+	struct strlist *l = ctx;
+
+	if (l->n++)
+		buf_putc(l->out, ',');
+	buf_puts(l->out, "{\"profile_type\":");
+	json_put_str(l->out, s->profile_type, strlen(s->profile_type));
+	buf_puts(l->out, ",\"labels\":");
+	put_labels_obj(l->out, s->labels, s->nlabels);
+	buf_putc(l->out, '}');
+	return 0;
+}
+
+static void h_series(struct http_req *r, struct http_resp *w)
+{
+	struct api *a = r->app;
+	struct strlist l = {&w->body, 0};
+	struct qargs q;
+	struct err e = {0};
+
+	if (query_args(r, "query", 0, &q, w) < 0)
+		return;
+	http_json(w);
+	buf_puts(&w->body, "{\"series\":[");
+	strings_reply(w, store_series(a->store, q.sel, q.from, q.until, add_series, &l, &e), &e);
+	selector_free(q.sel);
+}
+
+/* The parts of a profile type id: name:type:unit:period_type:period_unit. */
+struct ptype {
+	char buf[512];
+	const char *part[5];
+};
+
+static void ptype_split(const char *id, struct ptype *t)
+{
+	char *p;
+	int i;
+
+	snprintf(t->buf, sizeof(t->buf), "%s", id);
+	p = t->buf;
+	for (i = 0; i < 5; i++) {
+		char *c = strchr(p, ':');
+		t->part[i] = p;
+		if (!c) {
+			for (i++; i < 5; i++)
+				t->part[i] = "";
+			break;
+		}
+		*c = '\0';
+		p = c + 1;
+	}
+}
+
+enum { QF_FLAME, QF_TOP, QF_FOLDED, QF_PPROF };
+
+static int query_format(const char *f)
+{
+	static const struct { const char *name; int fmt; } fmts[] = {
+		{"flamegraph", QF_FLAME}, {"json", QF_FLAME}, {"top", QF_TOP},
+		{"folded", QF_FOLDED}, {"collapsed", QF_FOLDED}, {"pprof", QF_PPROF},
+	};
+	size_t i;
+
+	if (!f || !*f)
+		return QF_FLAME;
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++)
+		if (!strcmp(f, fmts[i].name))
+			return fmts[i].fmt;
+	return -1;
+}
+
+static void render(struct stacktree *t, const struct ptype *pt, int fmt, struct http_resp *w)
+{
+	struct pprof_profile *p;
+	struct flamegraph_meta meta = {pt->part[1], pt->part[2]};
+	struct err e = {0};
+	struct top *top;
+	uint8_t *gz;
+	size_t len;
+
+	switch (fmt) {
+	case QF_FLAME:
+		http_json(w);
+		flamegraph_write_json(t, &meta, &w->body);
+		return;
+	case QF_FOLDED:
+		w->content_type = "text/plain; charset=utf-8";
+		stacktree_write_folded(t, &w->body);
+		return;
+	}
+	p = stacktree_to_pprof(t, pt->part[1], pt->part[2], pt->part[3], pt->part[4], 0);
+	if (fmt == QF_TOP) {
+		top = top_new();
+		top_add_pprof(top, p, 0);
+		http_json(w);
+		top_write_json(top, pt->part[1], pt->part[2], 0, &w->body);
+		top_free(top);
+	} else if (pprof_encode(p, &gz, &len, &e) < 0) {
+		http_error(w, 500, "%s", e.msg);
+	} else {
+		w->content_type = "application/octet-stream";
+		buf_append(&w->body, gz, len);
+		free(gz);
+	}
+	pprof_free(p);
+}
+
+static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_t until,
+		   struct selector *sel)
+{
+	struct api *a = r->app;
+	int fmt = query_format(http_arg(r, "format"));
+	struct stacktree *t;
+	struct ptype pt;
+	struct err e = {0};
+
+	if (fmt < 0) {
+		http_error(w, 400, "format must be flamegraph, top, folded or pprof");
+		return;
+	}
+	t = stacktree_new();
+	if (store_merge(a->store, sel, from, until, t, &e) < 0) {
+		http_error(w, e.code == -EINVAL ? 400 : 500, "%s", e.msg);
+	} else {
+		ptype_split(sel->profile_type, &pt);
+		render(t, &pt, fmt, w);
+	}
+	stacktree_free(t);
+}
+
+static void h_query(struct http_req *r, struct http_resp *w)
+{
+	struct qargs q;
+
+	if (query_args(r, "query", 1, &q, w) < 0)
+		return;
+	merged(r, w, q.from, q.until, q.sel);
+	selector_free(q.sel);
+}
+
+/* One stored profile: the one at `at` (ns resolution after parsing). */
+static void h_profile(struct http_req *r, struct http_resp *w)
+{
+	struct qargs q;
+	int64_t at;
+
+	if (query_args(r, "query", 1, &q, w) < 0)
+		return;
+	if (!http_arg(r, "at")) {
+		http_error(w, 400, "missing 'at': the profile's timestamp");
+	} else if (arg_time(r, "at", 0, &at, w) == 0) {
+		merged(r, w, at, at + 1, q.sel);
+	}
+	selector_free(q.sel);
+}
+
+struct range_ctx {
+	struct buf *out;
+	int n;
+};
+
+static int add_range(void *ctx, const struct store_series_info *g, const struct store_point *p,
+		     size_t n)
+{
+	struct range_ctx *c = ctx;
+	size_t i;
+
+	if (c->n++)
+		buf_putc(c->out, ',');
+	buf_puts(c->out, "{\"labels\":");
+	put_labels_obj(c->out, g->labels, g->nlabels);
+	buf_puts(c->out, ",\"points\":[");
+	for (i = 0; i < n; i++)
+		buf_printf(c->out, "%s[%" PRId64 ",%" PRId64 "]", i ? "," : "",
+			   p[i].ts / 1000000, p[i].value);
+	buf_puts(c->out, "]}");
+	return 0;
+}
+
+static void h_range(struct http_req *r, struct http_resp *w)
+{
+	struct api *a = r->app;
+	const char *step_s = http_arg(r, "step"), *group = http_arg(r, "group_by");
+	struct range_ctx c = {&w->body, 0};
+	struct qargs q;
+	struct err e = {0};
+	int64_t step;
+	int rc;
+
+	if (query_args(r, "query", 1, &q, w) < 0)
+		return;
+	if (step_s && *step_s) {
+		if (duration_parse(step_s, strlen(step_s), &step, &e) < 0 || step <= 0) {
+			http_error(w, 400, "step: %s", step_s ? e.msg : "must be positive");
+			goto out;
+		}
+	} else {
+		/* About 100 points, at least 10 s apart. */
+		step = (q.until - q.from) / 100;
+		if (step < 10 * STORE_NS_PER_SEC)
+			step = 10 * STORE_NS_PER_SEC;
+	}
+	if (group && *group && !label_name_valid(group, strlen(group))) {
+		http_error(w, 400, "group_by: '%s' is not a valid label name", group);
+		goto out;
+	}
+	http_json(w);
+	buf_puts(&w->body, "{\"series\":[");
+	rc = store_range(a->store, q.sel, q.from, q.until, step, group, add_range, &c, &e);
+	if (rc < 0)
+		http_error(w, rc == -E2BIG || rc == -EINVAL ? 400 : 500, "%s", e.msg);
+	else
+		buf_puts(&w->body, "]}\n");
+out:
+	selector_free(q.sel);
+}
+
+const struct http_route server_routes[] = {
+	{"POST", "/ingest", h_ingest, "ingest"},
+	{"POST", "/pyroscope/ingest", h_ingest, "ingest"},
+	{"GET", "/api/v1/profile-types", h_profile_types, "profile_types"},
+	{"GET", "/api/v1/labels", h_labels, "labels"},
+	{"GET", "/api/v1/labels/*", h_label_values, "label_values"},
+	{"GET", "/api/v1/series", h_series, "series"},
+	{"GET", "/api/v1/query", h_query, "query"},
+	{"GET", "/api/v1/range", h_range, "range"},
+	{"GET", "/api/v1/profile", h_profile, "profile"},
+	{"GET", "/metrics", h_metrics, "metrics"},
+	{"GET", "/-/healthy", h_healthy, "healthy"},
+	{"GET", "/-/ready", h_ready, "ready"},
+	{NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,15 @@
+/* api: the server's handlers and the state they share. */
+#ifndef STACKYARD_SERVER_API_H
+#define STACKYARD_SERVER_API_H
+
+#include "metrics.h"
+#include "server.h"
+
+struct api {
+	struct store *store;
+	struct metrics *metrics;
+	const struct server_config *cfg;
+	volatile int ready;
+};
+
+#endif

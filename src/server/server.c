@@ -1,0 +1,232 @@
+#include "server.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../query/selector.h"
+#include "api.h"
+#include "metrics.h"
+
+static const char usage[] =
+	"usage: stackyard server [--listen ADDR] [--data DIR] [options]\n"
+	"\n"
+	"  --listen ADDR          address to serve on (default 127.0.0.1:7117)\n"
+	"  --data DIR             data directory (default ./data)\n"
+	"  --retention DUR        delete data older than this (default 30d)\n"
+	"  --retention-size BYTES delete the oldest blocks beyond this size (default: none)\n"
+	"  --block-duration DUR   time covered by one block (default 2h)\n"
+	"  --max-body BYTES       largest request body (default 16777216)\n"
+	"  --max-decompressed B   largest profile after gunzip (default 536870912)\n"
+	"  --max-labels N         labels per series (default 30)\n"
+	"  --max-connections N    concurrent connections (default 256)\n";
+
+static void logf_(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void logf_(const char *level, const char *fmt, ...)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	fprintf(stderr, "ts=%s level=%s msg=\"", ts, level);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\"\n", stderr);
+}
+
+static void observe(void *app, const struct http_req *r, int status, double seconds)
+{
+	struct api *a = app;
+
+	metrics_http(a->metrics, r->route, status, seconds);
+	if (status >= 500)
+		logf_("error", "%s %s -> %d", r->method, r->path, status);
+}
+
+/* ---- maintenance thread ---------------------------------------------------- */
+
+struct maint {
+	struct api *a;
+	int64_t every;
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static void *maint_loop(void *arg)
+{
+	struct maint *m = arg;
+	struct timespec until;
+	struct err e = {0};
+
+	pthread_mutex_lock(&m->mu);
+	while (!m->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += m->every / STORE_NS_PER_SEC;
+		pthread_cond_timedwait(&m->cv, &m->mu, &until);
+		if (m->stop)
+			break;
+		pthread_mutex_unlock(&m->mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		if (store_maintain(m->a->store, (int64_t)until.tv_sec * STORE_NS_PER_SEC, &e) < 0)
+			logf_("error", "maintenance: %s", e.msg);
+		pthread_mutex_lock(&m->mu);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+/* ---- options ----------------------------------------------------------------- */
+
+static int size_opt(const char *name, const char *v, size_t *out)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+
+	if (*end || !*v || n == 0) {
+		fprintf(stderr, "stackyard: %s: '%s' is not a positive number\n", name, v);
+		return -1;
+	}
+	*out = (size_t)n;
+	return 0;
+}
+
+static int dur_opt(const char *name, const char *v, int64_t *out)
+{
+	struct err e = {0};
+
+	if (duration_parse(v, strlen(v), out, &e) < 0 || *out <= 0) {
+		fprintf(stderr, "stackyard: %s: %s\n", name, e.msg[0] ? e.msg : "must be positive");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct server_config *c)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"data", required_argument, NULL, 'd'},
+		{"retention", required_argument, NULL, 'r'},
+		{"retention-size", required_argument, NULL, 'R'},
+		{"block-duration", required_argument, NULL, 'b'},
+		{"max-body", required_argument, NULL, 'B'},
+		{"max-decompressed", required_argument, NULL, 'D'},
+		{"max-labels", required_argument, NULL, 'L'},
+		{"max-connections", required_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	size_t n;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int rc = 0;
+		switch (ch) {
+		case 'l': c->http.listen = optarg; break;
+		case 'd': c->store.dir = optarg; break;
+		case 'r': rc = dur_opt("--retention", optarg, &c->store.retention); break;
+		case 'R': rc = size_opt("--retention-size", optarg, &n); c->store.retention_bytes = n; break;
+		case 'b': rc = dur_opt("--block-duration", optarg, &c->store.block_duration); break;
+		case 'B': rc = size_opt("--max-body", optarg, &c->http.max_body); break;
+		case 'D': rc = size_opt("--max-decompressed", optarg, &c->limits.max_decompressed); break;
+		case 'L': rc = size_opt("--max-labels", optarg, &c->max_labels); break;
+		case 'C': rc = size_opt("--max-connections", optarg, &n); c->http.max_conns = (unsigned)n; break;
+		case 'h': fputs(usage, stdout); return 1;
+		default: fputs(usage, stderr); return 2;
+		}
+		if (rc < 0)
+			return 2;
+	}
+	if (optind != argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	return 0;
+}
+
+/* ---- main ------------------------------------------------------------------- */
+
+static int wait_for_signal(void)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigwait(&set, &sig);
+	return sig;
+}
+
+int server_main(int argc, char **argv)
+{
+	struct server_config cfg = {0};
+	struct api a = {0};
+	struct maint m = {0};
+	struct http_server *http = NULL;
+	pthread_t maint_thread;
+	struct err e = {0};
+	sigset_t set;
+	int rc, sig;
+
+	cfg.http.listen = "127.0.0.1:7117";
+	cfg.store.dir = "data";
+	cfg.limits = pprof_default_limits;
+	cfg.max_labels = 30;
+	cfg.maintain_every = 60 * STORE_NS_PER_SEC;
+	if ((rc = parse_opts(argc, argv, &cfg)) != 0)
+		return rc == 1 ? 0 : rc;
+	/* Signals go to sigwait() in this thread only: block them before any
+	 * thread starts, so every thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	a.cfg = &cfg;
+	a.metrics = metrics_new();
+	if (store_open(&store_sqlite_ops, &cfg.store, &a.store, &e) < 0) {
+		logf_("error", "%s", e.msg);
+		metrics_free(a.metrics);
+		return 1;
+	}
+	if (http_start(&cfg.http, server_routes, &a, observe, &http, &e) < 0) {
+		logf_("error", "%s", e.msg);
+		store_close(a.store);
+		metrics_free(a.metrics);
+		return 1;
+	}
+	m.a = &a;
+	m.every = cfg.maintain_every;
+	pthread_mutex_init(&m.mu, NULL);
+	pthread_cond_init(&m.cv, NULL);
+	pthread_create(&maint_thread, NULL, maint_loop, &m);
+	a.ready = 1;
+	logf_("info", "listening on http://%s, data in %s", cfg.http.listen, cfg.store.dir);
+
+	sig = wait_for_signal();
+	logf_("info", "signal %d: finishing requests in flight and closing", sig);
+	a.ready = 0;
+	http_stop(http);
+	pthread_mutex_lock(&m.mu);
+	m.stop = 1;
+	pthread_cond_signal(&m.cv);
+	pthread_mutex_unlock(&m.mu);
+	pthread_join(maint_thread, NULL);
+	store_close(a.store);
+	metrics_free(a.metrics);
+	logf_("info", "stopped");
+	return 0;
+}

@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# `make run`: what the product can do today. The server (`stackyard server`,
-# issue 4) is not built yet; until it is, this shows the offline tools on a
-# real profile so that a fresh checkout does something useful at once.
+# `make run`: start the server with its defaults (127.0.0.1:7117, ./data),
+# push the example profile so that there is something to look at at once,
+# and say how to query it. Ctrl-C (SIGINT) stops the server cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
-sample=${1:-}
-if [ -z "$sample" ]; then
-	for f in examples/etcd-cpu.pb.gz ../shared/testdata/pprof/etcd-cpu.pb.gz; do
-		[ -f "$f" ] && { sample=$f; break; }
-	done
-fi
-"$BIN/stackyard" --version
-if [ -z "$sample" ]; then
-	echo "no sample profile found; try: $BIN/stackyard pprof top FILE.pb.gz"
-	exit 0
-fi
-echo "\$ $BIN/stackyard pprof top -n 15 $sample"
-"$BIN/stackyard" pprof top -n 15 "$sample"
+LISTEN=${LISTEN:-127.0.0.1:7117}
+DATA=${DATA:-data}
+URL="http://$LISTEN"
+
+"$BIN/stackyard" server --listen "$LISTEN" --data "$DATA" &
+pid=$!
+trap 'kill -INT $pid 2>/dev/null; wait $pid' INT TERM
+for _ in $(seq 100); do
+	if curl -fsS "$URL/-/ready" >/dev/null 2>&1; then break; fi
+	if ! kill -0 $pid 2>/dev/null; then wait $pid; exit 1; fi
+	sleep 0.1
+done
+now=$(date +%s)
+curl -fsS -X POST --data-binary @examples/etcd-cpu.pb.gz \
+	"$URL/ingest?name=etcd%7Benv%3Dexample%7D&format=pprof&from=$now" >/dev/null &&
+	echo "pushed examples/etcd-cpu.pb.gz as service_name=etcd"
+q='process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="etcd"}'
+cat <<EOT
+
+Stackyard is running on $URL (data in $DATA/). Try:
+  curl '$URL/api/v1/profile-types'
+  curl -G '$URL/api/v1/query' --data-urlencode 'query=$q' --data-urlencode format=top
+  curl -X POST --data-binary @cpu.pb.gz '$URL/ingest?name=myapp%7Benv%3Ddev%7D&format=pprof'
+Ctrl-C stops it.
+EOT
+wait $pid

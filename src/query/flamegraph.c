@@ -174,3 +174,134 @@ void flamegraph_write_json(struct stacktree *t, const struct flamegraph_meta *m,
 	buf_putc(out, '}');
 	fg_release(&g);
 }
+
+/* ---- diff: two trees side by side, Pyroscope's "double" layout ---------- */
+
+struct dside {
+	int64_t *total, *self; /* per union node */
+};
+
+struct ditem {
+	uint32_t node;
+	int64_t xl, xr;
+};
+
+/* Adds tree t into the union u, recording its numbers in side s. */
+static void union_add(struct stacktree *u, struct stacktree *t, struct dside *s, size_t cap)
+{
+	const struct stacktree_node *n;
+	uint32_t *map;
+	size_t nn, i;
+
+	n = stacktree_nodes(t, &nn);
+	map = xcalloc(nn + 1, sizeof(*map));
+	s->total[0] += n[0].total;
+	s->self[0] += n[0].self;
+	for (i = 1; i < nn; i++) {
+		size_t len;
+		const char *nm = stacktree_name_str(t, n[i].name, &len);
+		map[i] = stacktree_child(u, map[n[i].parent], stacktree_name(u, nm, len));
+		if (map[i] < cap) {
+			s->total[map[i]] += n[i].total;
+			s->self[map[i]] += n[i].self;
+		}
+	}
+	free(map);
+}
+
+static void dpush(struct ditem **v, size_t *n, size_t *cap, uint32_t node, int64_t xl, int64_t xr)
+{
+	XGROW(*v, *cap, *n + 1);
+	(*v)[(*n)++] = (struct ditem){node, xl, xr};
+}
+
+void flamegraph_write_diff_json(struct stacktree *left, struct stacktree *right,
+				const struct flamegraph_meta *m, struct buf *out)
+{
+	struct stacktree *u = stacktree_new();
+	size_t cap = 0, ncur = 0, nnext = 0, capc = 0, capn = 0, i, k, nu;
+	struct ditem *cur = NULL, *next = NULL;
+	struct dside l, r;
+	struct fg g;
+	int64_t max_self = 0;
+
+	stacktree_nodes(left, &i);
+	stacktree_nodes(right, &k);
+	cap = i + k + 1; /* the union has at most this many nodes */
+	l.total = xcalloc(cap, sizeof(int64_t));
+	l.self = xcalloc(cap, sizeof(int64_t));
+	r.total = xcalloc(cap, sizeof(int64_t));
+	r.self = xcalloc(cap, sizeof(int64_t));
+	union_add(u, left, &l, cap);
+	union_add(u, right, &r, cap);
+	stacktree_nodes(u, &nu);
+	fg_init(&g, u);
+	dpush(&cur, &ncur, &capc, 0, 0, 0);
+	while (ncur) {
+		int64_t endl = 0, endr = 0;
+		buf_putc(&g.levels, g.levels.len ? ',' : '[');
+		buf_putc(&g.levels, '[');
+		nnext = 0;
+		for (i = 0; i < ncur; i++) {
+			uint32_t nd = cur[i].node;
+			const uint32_t *c;
+			size_t nc;
+			int64_t xl = cur[i].xl + l.self[nd], xr = cur[i].xr + r.self[nd];
+			fg_put_int(&g.levels, cur[i].xl - endl, i > 0);
+			fg_put_int(&g.levels, l.total[nd], 1);
+			fg_put_int(&g.levels, l.self[nd], 1);
+			fg_put_int(&g.levels, cur[i].xr - endr, 1);
+			fg_put_int(&g.levels, r.total[nd], 1);
+			fg_put_int(&g.levels, r.self[nd], 1);
+			fg_put_int(&g.levels, fg_name_index(&g, g.node[nd].name), 1);
+			endl = cur[i].xl + l.total[nd];
+			endr = cur[i].xr + r.total[nd];
+			max_self = l.self[nd] > max_self ? l.self[nd] : max_self;
+			max_self = r.self[nd] > max_self ? r.self[nd] : max_self;
+			c = stacktree_children(u, nd, &nc);
+			for (k = 0; k < nc; k++) {
+				if (!l.total[c[k]] && !r.total[c[k]])
+					continue;
+				dpush(&next, &nnext, &capn, c[k], xl, xr);
+				xl += l.total[c[k]];
+				xr += r.total[c[k]];
+			}
+		}
+		buf_putc(&g.levels, ']');
+		{
+			struct ditem *t = cur;
+			size_t tc = capc;
+			cur = next;
+			capc = capn;
+			next = t;
+			capn = tc;
+			ncur = nnext;
+		}
+	}
+	buf_puts(out, "{\"version\":1,\"flamebearer\":{\"names\":");
+	fg_put_names(&g, out);
+	buf_puts(out, ",\"levels\":");
+	if (g.levels.len)
+		buf_append(out, g.levels.data, g.levels.len);
+	buf_puts(out, "],\"numTicks\":");
+	buf_put_i64(out, l.total[0] + r.total[0]);
+	buf_puts(out, ",\"maxSelf\":");
+	buf_put_i64(out, max_self);
+	buf_puts(out, "},\"metadata\":{\"format\":\"double\",\"name\":");
+	json_put_str(out, m && m->name ? m->name : "", strlen(m && m->name ? m->name : ""));
+	buf_puts(out, ",\"units\":");
+	json_put_str(out, m && m->units ? m->units : "", strlen(m && m->units ? m->units : ""));
+	buf_puts(out, "},\"leftTicks\":");
+	buf_put_i64(out, l.total[0]);
+	buf_puts(out, ",\"rightTicks\":");
+	buf_put_i64(out, r.total[0]);
+	buf_putc(out, '}');
+	fg_release(&g);
+	free(cur);
+	free(next);
+	free(l.total);
+	free(l.self);
+	free(r.total);
+	free(r.self);
+	stacktree_free(u);
+}

@@ -25,4 +25,13 @@ struct flamegraph_meta {
 void flamegraph_write_json(struct stacktree *t, const struct flamegraph_meta *m,
 			   struct buf *out);
 
+/* Two trees (base left, target right) as Pyroscope's diff flamebearer:
+ * nodes are the union of both sides' paths, each as 7 numbers
+ * [l_x_delta, l_total, l_self, r_x_delta, r_total, r_self, name_index],
+ * both x columns delta-coded within the level as in the single layout;
+ * numTicks is left + right, plus "leftTicks" and "rightTicks", and
+ * metadata.format "double". */
+void flamegraph_write_diff_json(struct stacktree *left, struct stacktree *right,
+				const struct flamegraph_meta *m, struct buf *out);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../base/intern.h"
 #include "../base/json.h"
 #include "../base/xalloc.h"
 #include "../ingest/multipart.h"
@@ -645,6 +646,105 @@ out:
 	selector_free(q.sel);
 }
 
+/* ---- diff ------------------------------------------------------------------ */
+
+/* One side of a comparison: selector and range from `qname`, `fname` and
+ * `uname` (e.g. base, base_from, base_until), merged into t. */
+static int diff_side(struct http_req *r, const char *qname, const char *fname,
+		     const char *uname, struct stacktree *t, struct selector **sel,
+		     struct http_resp *w)
+{
+	struct api *a = r->app;
+	const char *qs = http_arg(r, qname);
+	int64_t now = now_ns(), from, until;
+	struct err e = {0};
+
+	if (arg_time(r, uname, now, &until, w) < 0 ||
+	    arg_time(r, fname, until - HOUR_NS, &from, w) < 0)
+		return -1;
+	if (!qs || selector_parse(qs, strlen(qs), sel, &e) < 0 || !(*sel)->profile_type) {
+		http_error(w, 400, "%s: %s", qname, !qs ? "missing" : e.msg[0] ? e.msg
+			   : "must name a profile type");
+		return -1;
+	}
+	if (store_merge(a->store, *sel, from, until, t, &e) < 0) {
+		http_error(w, 500, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Top rows of both sides: per function, base and target flat and cum. */
+static void diff_top(struct stacktree *base, struct stacktree *target, const struct ptype *pt,
+		     struct buf *out)
+{
+	struct pprof_profile *pb = stacktree_to_pprof(base, pt->part[1], pt->part[2], "", "", 0);
+	struct pprof_profile *pt2 = stacktree_to_pprof(target, pt->part[1], pt->part[2], "", "", 0);
+	struct top *tb = top_new(), *tt = top_new();
+	struct intern *byname = intern_new(1024);
+	const struct top_row *rb, *rt;
+	size_t nb, nt, i;
+
+	top_add_pprof(tb, pb, 0);
+	top_add_pprof(tt, pt2, 0);
+	rb = top_rows(tb, &nb);
+	rt = top_rows(tt, &nt);
+	for (i = 0; i < nb; i++) {
+		size_t blen;
+		const char *bn = top_name(tb, rb[i].name, &blen);
+		intern_put(byname, bn, blen, NULL); /* id i: rows are unique by name */
+	}
+	buf_puts(out, ",\"top\":[");
+	for (i = 0; i < nt; i++) {
+		size_t len;
+		const char *name = top_name(tt, rt[i].name, &len);
+		uint32_t k = intern_find(byname, name, len);
+		int64_t bf = k == INTERN_NONE ? 0 : rb[k].flat, bc = k == INTERN_NONE ? 0 : rb[k].cum;
+		buf_puts(out, i ? ",{\"name\":" : "{\"name\":");
+		json_put_str(out, name, len);
+		buf_printf(out, ",\"base_flat\":%" PRId64 ",\"base_cum\":%" PRId64
+			   ",\"target_flat\":%" PRId64 ",\"target_cum\":%" PRId64 "}",
+			   bf, bc, rt[i].flat, rt[i].cum);
+	}
+	buf_puts(out, "]");
+	intern_free(byname);
+	top_free(tb);
+	top_free(tt);
+	pprof_free(pb);
+	pprof_free(pt2);
+}
+
+static void h_diff(struct http_req *r, struct http_resp *w)
+{
+	struct stacktree *base = stacktree_new(), *target = stacktree_new();
+	struct selector *sb = NULL, *st = NULL;
+	struct ptype pt;
+
+	if (diff_side(r, "base", "base_from", "base_until", base, &sb, w) < 0 ||
+	    diff_side(r, "target", "from", "until", target, &st, w) < 0)
+		goto out;
+	if (strcmp(sb->profile_type, st->profile_type)) {
+		http_error(w, 400, "base and target have different profile types: %s and %s",
+			   sb->profile_type, st->profile_type);
+		goto out;
+	}
+	ptype_split(st->profile_type, &pt);
+	http_json(w);
+	{
+		struct flamegraph_meta meta = {pt.part[1], pt.part[2]};
+		flamegraph_write_diff_json(base, target, &meta, &w->body);
+	}
+	/* Reopen the object to add the top rows beside the flamebearer. */
+	w->body.len--;
+	diff_top(base, target, &pt, &w->body);
+	buf_puts(&w->body, "}\n");
+out:
+	selector_free(sb);
+	selector_free(st);
+	stacktree_free(base);
+	stacktree_free(target);
+}
+
 const struct http_route server_routes[] = {
 	{"POST", "/ingest", h_ingest, "ingest"},
 	{"POST", "/pyroscope/ingest", h_ingest, "ingest"},
@@ -655,6 +755,7 @@ const struct http_route server_routes[] = {
 	{"GET", "/api/v1/query", h_query, "query"},
 	{"GET", "/api/v1/range", h_range, "range"},
 	{"GET", "/api/v1/profile", h_profile, "profile"},
+	{"GET", "/api/v1/diff", h_diff, "diff"},
 	{"GET", "/metrics", h_metrics, "metrics"},
 	{"GET", "/-/healthy", h_healthy, "healthy"},
 	{"GET", "/-/ready", h_ready, "ready"},

@@ -117,6 +117,44 @@ static void test_zero_total_skipped_and_escaping(void **state)
 	stacktree_free(t);
 }
 
+static void add_stack(struct stacktree *t, const char *folded, int64_t v)
+{
+	uint32_t names[16];
+	size_t n = 0;
+	const char *p = folded;
+
+	while (*p) {
+		const char *e = strchr(p, ';');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		names[n++] = stacktree_name(t, p, len);
+		p += len + (e ? 1 : 0);
+	}
+	stacktree_add(t, names, n, v);
+}
+
+/* Base "a;b 10", target "a;b 4" and "a;c 6": the union holds a, b, c; b
+ * sits at x 0 on both sides, c after b's width on each side. */
+static void test_diff_layout(void **state)
+{
+	struct stacktree *l = stacktree_new(), *r = stacktree_new();
+	struct flamegraph_meta m = {"cpu", "nanoseconds"};
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	add_stack(l, "a;b", 10);
+	add_stack(r, "a;b", 4);
+	add_stack(r, "a;c", 6);
+	flamegraph_write_diff_json(l, r, &m, &b);
+	assert_string_equal((char *)b.data,
+		"{\"version\":1,\"flamebearer\":{\"names\":[\"total\",\"a\",\"b\",\"c\"],"
+		"\"levels\":[[0,10,0,0,10,0,0],[0,10,0,0,10,0,1],[0,10,10,0,4,4,2,0,0,0,0,6,6,3]],"
+		"\"numTicks\":20,\"maxSelf\":10},\"metadata\":{\"format\":\"double\",\"name\":\"cpu\","
+		"\"units\":\"nanoseconds\"},\"leftTicks\":10,\"rightTicks\":10}");
+	buf_release(&b);
+	stacktree_free(l);
+	stacktree_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_self_gaps_and_shared_names),
 		cmocka_unit_test(test_empty_tree),
 		cmocka_unit_test(test_zero_total_skipped_and_escaping),
+		cmocka_unit_test(test_diff_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,5 +25,7 @@ const struct cli_cmd *cli_find(const struct cli_cmd *cmds, const char *name);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_pprof(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 
 #endif

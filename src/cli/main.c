@@ -23,6 +23,8 @@ static int cmd_help(int argc, char **argv);
 static const struct cli_cmd commands[] = {
 	{"server", server_main, "run the server: ingest, storage, query API"},
 	{"pprof", cmd_pprof, "offline tools on pprof files: top, merge, convert"},
+	{"push", cmd_push, "upload pprof files to a server"},
+	{"query", cmd_query, "run a query on a server: top, folded, pprof, flame graph"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 	{NULL, NULL, NULL},

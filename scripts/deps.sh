@@ -18,6 +18,13 @@ for p in "${PKGS[@]}"; do
 	[ "$st" = "install ok installed" ] || missing+=("$p")
 done
 
+# Node.js runs the Pyroscope SDK test (tests/sdk/nodejs). The machine image
+# has NodeSource's nodejs 20, which bundles npm; Debian's npm package would
+# conflict with it, so install Debian's pair only where there is no node.
+if ! command -v node >/dev/null 2>&1; then
+	missing+=(nodejs npm)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi

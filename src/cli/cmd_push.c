@@ -34,8 +34,8 @@ static const char push_usage[] =
 	"                    else now. With several files, file i (counting from\n"
 	"                    0, in the order given) is stored at T + i seconds, so\n"
 	"                    that they do not collapse into one (series, time):\n"
-	"                    re-sending a profile for the same series and time\n"
-	"                    replaces it instead of adding to it.\n"
+	"                    the server stores one profile per series and time\n"
+	"                    and keeps the first one sent.\n"
 	"\n"
 	"A profile covers [time, time + duration_nanos), or 10 s when the profile\n"
 	"has no duration. Progress goes to standard error for more than 5 files.\n";

@@ -196,11 +196,26 @@ static int ingest_body(struct http_req *r, const uint8_t **data, size_t *len, in
 	return 0;
 }
 
-/* Service name and labels for normalize(): the application name is
- * service_name unless the labels set one. */
-static struct label *ingest_labels(const struct app_name *an, size_t *n)
+/* Pyroscope's tenant ids: at most 150 of [0-9a-zA-Z!-_.*'()], not "." or "..". */
+static int tenant_valid(const char *t)
 {
-	struct label *l = xmalloc((an->nlabels + 1) * sizeof(*l));
+	size_t n = strlen(t), i;
+
+	if (!n || n > 150 || !strcmp(t, ".") || !strcmp(t, ".."))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z') ||
+		      (t[i] >= 'A' && t[i] <= 'Z') || strchr("!-_.*'()", t[i])))
+			return 0;
+	return 1;
+}
+
+/* Service name and labels for normalize(): the application name is
+ * service_name unless the labels set one; X-Scope-OrgID, when sent, is
+ * recorded as the __tenant__ label (tenant isolation comes later). */
+static struct label *ingest_labels(const struct app_name *an, const char *tenant, size_t *n)
+{
+	struct label *l = xmalloc((an->nlabels + 2) * sizeof(*l));
 	size_t i;
 
 	for (i = 0; i < an->nlabels; i++)
@@ -210,6 +225,8 @@ static struct label *ingest_labels(const struct app_name *an, size_t *n)
 		;
 	if (i == an->nlabels)
 		l[(*n)++] = (struct label){"service_name", an->service_name};
+	if (tenant)
+		l[(*n)++] = (struct label){"__tenant__", tenant};
 	return l;
 }
 
@@ -244,7 +261,7 @@ static int decode_profile(struct api *a, struct http_req *r, const uint8_t *data
 static void h_ingest(struct http_req *r, struct http_resp *w)
 {
 	struct api *a = r->app;
-	const char *nm = http_arg(r, "name");
+	const char *nm = http_arg(r, "name"), *tenant;
 	struct app_name *an = NULL;
 	struct pprof_profile *p = NULL;
 	struct norm *n = NULL;
@@ -266,10 +283,17 @@ static void h_ingest(struct http_req *r, struct http_resp *w)
 		goto out;
 	if (ingest_body(r, &data, &len, &pprof, &lines, w) < 0)
 		goto out;
+	tenant = http_header(r, "X-Scope-OrgID");
+	if (tenant && !tenant_valid(tenant)) {
+		metrics_ingest_error(a->metrics, "bad_tenant");
+		http_error(w, 400, "X-Scope-OrgID: '%.160s' is not a valid tenant id (at most 150 of "
+			   "0-9 a-z A-Z ! - _ . * ' ( ))", tenant);
+		goto out;
+	}
 	si = suffix_index(an->type_suffix);
 	if (decode_profile(a, r, data, len, pprof, lines, si, &p, w) < 0)
 		goto out;
-	o.labels = labels = ingest_labels(an, &o.nlabels);
+	o.labels = labels = ingest_labels(an, tenant, &o.nlabels);
 	o.name = si >= 0 ? suffixes[si].name : NULL;
 	o.max_labels = a->cfg->max_labels;
 	if ((rc = normalize(p, &o, &n, &e)) < 0) {

@@ -269,6 +269,19 @@ def test_labels_endpoints(server):
     assert "process_cpu:cpu:nanoseconds:cpu:nanoseconds" in types
 
 
+def test_tenant_header_is_recorded(server):
+    data = open(PROFILES[0], "rb").read()
+    q = urllib.parse.urlencode({"name": "tenantapp", "format": "pprof", "from": str(T0)})
+    st, body, _ = server.request("POST", "/ingest?" + q, data, {"X-Scope-OrgID": "team-a"})
+    assert st == 200, body
+    got = server.get_json("/api/v1/labels/__tenant__/values", query='{service_name="tenantapp"}',
+                          **{"from": str(T0 - 60), "until": str(T0 + 3600)})
+    assert got["values"] == ["team-a"]
+    st, body, _ = server.request("POST", "/ingest?" + q.replace("tenantapp", "t2"), data,
+                                 {"X-Scope-OrgID": "bad tenant"})
+    assert st == 400 and b"X-Scope-OrgID" in body
+
+
 def stored_types(server):
     return server.get_json("/api/v1/profile-types", **{"from": "0", "until": "now+1h"})
 

@@ -239,7 +239,7 @@ static int render_tree(const struct pprof_profile *p, int vi, int json, struct b
 {
 	struct stacktree *t = stacktree_new();
 	struct buf ty = BUF_INIT, un = BUF_INIT;
-	struct flamegraph_meta meta;
+	struct flamegraph_meta meta = {0};
 
 	stacktree_add_pprof(t, p, vi);
 	if (json) {

@@ -27,6 +27,7 @@ struct fg {
 	uint32_t norder;
 	struct buf levels;
 	int64_t max_self;
+	int64_t min_total;  /* nodes below this are left out (max_nodes) */
 };
 
 static void fg_init(struct fg *g, struct stacktree *t)
@@ -78,9 +79,10 @@ static void fg_queue_children(struct fg *g, const struct fg_item *it)
 
 	c = stacktree_children(g->t, it->node, &n);
 	for (i = 0; i < n; i++) {
-		if (!g->node[c[i]].total)
-			continue;
-		fg_push(&g->next, c[i], x);
+		/* A node left out keeps its width as a gap, so every node that
+		 * is drawn stays where it belongs. */
+		if (g->node[c[i]].total && g->node[c[i]].total >= g->min_total)
+			fg_push(&g->next, c[i], x);
 		x += g->node[c[i]].total;
 	}
 }
@@ -145,13 +147,42 @@ static void fg_put_meta(const struct flamegraph_meta *m, struct buf *out)
 
 /* Breadth first, one level at a time; the root is always drawn so that an
  * empty tree still renders as a lone "total" bar. */
+static int cmp_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The smallest total a node may have so that about max nodes remain: the
+ * max-th largest total (ties may keep a few more). A child's total never
+ * exceeds its parent's, so what remains is a connected tree. */
+static int64_t min_total_for(const struct stacktree_node *n, size_t nn, size_t max)
+{
+	int64_t *t, v;
+	size_t i;
+
+	if (!max || nn <= max)
+		return 0;
+	t = xmalloc(nn * sizeof(*t));
+	for (i = 0; i < nn; i++)
+		t[i] = n[i].total < 0 ? -n[i].total : n[i].total;
+	qsort(t, nn, sizeof(*t), cmp_desc);
+	v = t[max - 1];
+	free(t);
+	return v > 0 ? v : 1;
+}
+
 void flamegraph_write_json(struct stacktree *t, const struct flamegraph_meta *m,
 			   struct buf *out)
 {
 	struct fg g;
 	struct fg_level swap;
+	size_t nn;
 
 	fg_init(&g, t);
+	stacktree_nodes(t, &nn);
+	g.min_total = min_total_for(g.node, nn, m ? m->max_nodes : 0);
 	fg_push(&g.cur, 0, 0);
 	while (g.cur.n) {
 		fg_emit_level(&g);

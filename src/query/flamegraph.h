@@ -20,6 +20,8 @@
 struct flamegraph_meta {
 	const char *name;  /* sample type, e.g. "cpu" */
 	const char *units; /* sample unit, e.g. "nanoseconds" */
+	size_t max_nodes;  /* 0 = all; else keep about this many of the
+			    * largest nodes, the rest drawn as gaps */
 };
 
 void flamegraph_write_json(struct stacktree *t, const struct flamegraph_meta *m,

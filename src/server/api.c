@@ -524,10 +524,11 @@ static int query_format(const char *f)
 	return -1;
 }
 
-static void render(struct stacktree *t, const struct ptype *pt, int fmt, struct http_resp *w)
+static void render(struct stacktree *t, const struct ptype *pt, int fmt, size_t max_nodes,
+		   struct http_resp *w)
 {
 	struct pprof_profile *p;
-	struct flamegraph_meta meta = {pt->part[1], pt->part[2]};
+	struct flamegraph_meta meta = {pt->part[1], pt->part[2], max_nodes};
 	struct err e = {0};
 	struct top *top;
 	uint8_t *gz;
@@ -560,6 +561,27 @@ static void render(struct stacktree *t, const struct ptype *pt, int fmt, struct 
 	pprof_free(p);
 }
 
+/* max_nodes (Pyroscope also says max-nodes and maxNodes): 0 = all. */
+static int max_nodes_arg(struct http_req *r, size_t *out, struct http_resp *w)
+{
+	static const char *const names[] = {"max_nodes", "max-nodes", "maxNodes"};
+	const char *v = NULL;
+	char *end;
+	size_t i;
+
+	for (i = 0; i < 3 && !v; i++)
+		v = http_arg(r, names[i]);
+	*out = 0;
+	if (!v || !*v)
+		return 0;
+	*out = (size_t)strtoull(v, &end, 10);
+	if (*end || *v == '-') {
+		http_error(w, 400, "max_nodes: '%s' is not a number", v);
+		return -1;
+	}
+	return 0;
+}
+
 static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_t until,
 		   struct selector *sel)
 {
@@ -568,17 +590,20 @@ static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_
 	struct stacktree *t;
 	struct ptype pt;
 	struct err e = {0};
+	size_t max_nodes;
 
 	if (fmt < 0) {
 		http_error(w, 400, "format must be flamegraph, top, folded or pprof");
 		return;
 	}
+	if (max_nodes_arg(r, &max_nodes, w) < 0)
+		return;
 	t = stacktree_new();
 	if (store_merge(a->store, sel, from, until, t, &e) < 0) {
 		http_error(w, e.code == -EINVAL ? 400 : 500, "%s", e.msg);
 	} else {
 		ptype_split(sel->profile_type, &pt);
-		render(t, &pt, fmt, w);
+		render(t, &pt, fmt, max_nodes, w);
 	}
 	stacktree_free(t);
 }
@@ -755,7 +780,7 @@ static void h_diff(struct http_req *r, struct http_resp *w)
 	ptype_split(st->profile_type, &pt);
 	http_json(w);
 	{
-		struct flamegraph_meta meta = {pt.part[1], pt.part[2]};
+		struct flamegraph_meta meta = {pt.part[1], pt.part[2], 0};
 		flamegraph_write_diff_json(base, target, &meta, &w->body);
 	}
 	/* Reopen the object to add the top rows beside the flamebearer. */

@@ -249,6 +249,12 @@ def test_flamegraph_and_range(server):
     assert fg["flamebearer"]["numTicks"] == total
     assert fg["flamebearer"]["names"][0] == "total"
     assert all(len(level) % 4 == 0 for level in fg["flamebearer"]["levels"])
+    small = server.get_json("/api/v1/query", query=q, max_nodes="5",
+                            **{"from": str(T0), "until": str(T0 + 30)})
+    nodes = sum(len(level) // 4 for level in small["flamebearer"]["levels"])
+    assert nodes <= 8 < sum(len(level) // 4 for level in fg["flamebearer"]["levels"])
+    assert small["flamebearer"]["numTicks"] == total
+    assert server.get("/api/v1/query", query=q, max_nodes="x")[0] == 400
     r = server.get_json("/api/v1/range", query=q, step="10s", group_by="pod",
                         **{"from": str(T0), "until": str(T0 + 30)})
     by = {s["labels"]["pod"]: [v for _, v in s["points"]] for s in r["series"]}

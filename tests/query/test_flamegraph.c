@@ -9,7 +9,7 @@
 
 #include "../../src/query/flamegraph.h"
 
-static const struct flamegraph_meta cpu_meta = {"cpu", "samples"};
+static const struct flamegraph_meta cpu_meta = {"cpu", "samples", 0};
 
 /* Add "a;b;c" (names separated by ';') with value v. */
 static void add_folded(struct stacktree *t, const char *stack, int64_t v)
@@ -101,7 +101,7 @@ static void test_empty_tree(void **state)
 static void test_zero_total_skipped_and_escaping(void **state)
 {
 	struct stacktree *t = stacktree_new();
-	const struct flamegraph_meta m = {"a\"b", "u\\"};
+	const struct flamegraph_meta m = {"a\"b", "u\\", 0};
 
 	(void)state;
 	add_folded(t, "gone", 5);
@@ -137,7 +137,7 @@ static void add_stack(struct stacktree *t, const char *folded, int64_t v)
 static void test_diff_layout(void **state)
 {
 	struct stacktree *l = stacktree_new(), *r = stacktree_new();
-	struct flamegraph_meta m = {"cpu", "nanoseconds"};
+	struct flamegraph_meta m = {"cpu", "nanoseconds", 0};
 	struct buf b = BUF_INIT;
 
 	(void)state;
@@ -155,6 +155,27 @@ static void test_diff_layout(void **state)
 	stacktree_free(r);
 }
 
+/* max_nodes keeps the largest nodes and leaves the others as gaps: with
+ * "a;b 10", "a;c 1", "d 5" and room for 4 nodes (root, a, b, d), c goes
+ * and d still starts after a's full width. */
+static void test_max_nodes(void **state)
+{
+	struct stacktree *t = stacktree_new();
+	struct flamegraph_meta m = {"cpu", "nanoseconds", 4};
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	add_stack(t, "a;b", 10);
+	add_stack(t, "a;c", 1);
+	add_stack(t, "d", 5);
+	flamegraph_write_json(t, &m, &b);
+	assert_non_null(strstr((char *)b.data,
+		"\"levels\":[[0,16,0,0],[0,11,0,1,0,5,5,2],[0,10,10,3]]"));
+	assert_null(strstr((char *)b.data, "\"c\""));
+	buf_release(&b);
+	stacktree_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_empty_tree),
 		cmocka_unit_test(test_zero_total_skipped_and_escaping),
 		cmocka_unit_test(test_diff_layout),
+		cmocka_unit_test(test_max_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -249,17 +249,27 @@ def test_flamegraph_and_range(server):
     assert fg["flamebearer"]["numTicks"] == total
     assert fg["flamebearer"]["names"][0] == "total"
     assert all(len(level) % 4 == 0 for level in fg["flamebearer"]["levels"])
-    small = server.get_json("/api/v1/query", query=q, max_nodes="5",
-                            **{"from": str(T0), "until": str(T0 + 30)})
-    nodes = sum(len(level) // 4 for level in small["flamebearer"]["levels"])
-    assert nodes <= 8 < sum(len(level) // 4 for level in fg["flamebearer"]["levels"])
-    assert small["flamebearer"]["numTicks"] == total
-    assert server.get("/api/v1/query", query=q, max_nodes="x")[0] == 400
     r = server.get_json("/api/v1/range", query=q, step="10s", group_by="pod",
                         **{"from": str(T0), "until": str(T0 + 30)})
     by = {s["labels"]["pod"]: [v for _, v in s["points"]] for s in r["series"]}
     per = total // 3
     assert by == {"p0": [per, 0, per], "p1": [0, per, 0]}
+
+
+def test_max_nodes(server):
+    path = [p for p in PROFILES if p.endswith("gocompile-nethttp-cpu.pb.gz")][0]
+    assert server.ingest(open(path, "rb").read(), "bigtree")[0] == 200
+    q = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="bigtree"}'
+    span = {"from": str(T0 - 60), "until": str(T0 + 3600)}
+
+    def nodes(fg):
+        return sum(len(level) // 4 for level in fg["flamebearer"]["levels"])
+    full = server.get_json("/api/v1/query", query=q, **span)
+    small = server.get_json("/api/v1/query", query=q, max_nodes="100", **span)
+    assert nodes(full) > 1000
+    assert 100 <= nodes(small) <= 150  # ties at the cut may keep a few more
+    assert small["flamebearer"]["numTicks"] == full["flamebearer"]["numTicks"]
+    assert server.get("/api/v1/query", query=q, max_nodes="x", **span)[0] == 400
 
 
 def test_labels_endpoints(server):

@@ -1,0 +1,131 @@
+/* config: the server's YAML configuration, in the shape Parca and
+ * Prometheus users know.
+ *
+ *   scrape_configs:
+ *     - job_name: api
+ *       scrape_interval: 10s          # default 10s
+ *       scrape_timeout: 15s           # default interval + 3s (CPU profiles
+ *                                     # take `interval` seconds to answer)
+ *       scheme: https                 # http (default) or https
+ *       params: {debug: ["0"]}        # extra query parameters
+ *       static_configs:
+ *         - targets: ["10.0.0.1:6060", "api-1:6060"]
+ *           labels: {env: prod}
+ *       file_sd_configs:
+ *         - files: ["/etc/stackyard/targets/*.json"]
+ *           refresh_interval: 1m      # default 5m
+ *       relabel_configs:
+ *         - source_labels: [__address__]
+ *           separator: ";"            # default ";"
+ *           regex: "(.*):6060"        # default (.*), anchored
+ *           target_label: instance
+ *           replacement: "$1"         # default $1
+ *           modulus: 2                # hashmod
+ *           action: replace           # replace keep drop labelmap labeldrop
+ *                                     # labelkeep hashmod
+ *       authorization: {type: Bearer, credentials: "...", credentials_file: /var/run/secrets/token}
+ *       basic_auth: {username: u, password: p, password_file: f}
+ *       tls_config: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem,
+ *                    server_name: api.local, insecure_skip_verify: false}
+ *       profiling_config:
+ *         path_prefix: /debug         # prepended to every path
+ *         pprof_config:
+ *           process_cpu: {enabled: true, path: /debug/pprof/profile, delta: true}
+ *           memory:      {enabled: true, path: /debug/pprof/allocs}
+ *           block:       {enabled: true, path: /debug/pprof/block}
+ *           mutex:       {enabled: true, path: /debug/pprof/mutex}
+ *           goroutine:   {enabled: true, path: /debug/pprof/goroutine}
+ *           fgprof:      {enabled: true, path: /debug/fgprof, delta: true, seconds: 5}
+ *
+ * The five Go profile types above are on by default; entries in
+ * pprof_config are merged over them (so `memory: {enabled: false}` turns
+ * one off and a new key adds a custom type). `delta: true` means the
+ * endpoint takes ?seconds=N and returns a delta itself (CPU); the others
+ * are cumulative or snapshots and the scraper computes deltas where a
+ * sample type is cumulative (see delta.h).
+ *
+ * Parsing (libyaml) is a pure function over the text; every error names its
+ * line: "config.yml:12: scrape_interval: '10x' is not a duration". Unknown
+ * keys are errors (a typo must not silently change behaviour). Caps: 1,000
+ * jobs, 100,000 static targets, 64 relabel rules per job, 1 MiB of text. */
+#ifndef STACKYARD_SCRAPE_CONFIG_H
+#define STACKYARD_SCRAPE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/err.h"
+#include "../base/label.h"
+
+enum relabel_action {
+	RELABEL_REPLACE, RELABEL_KEEP, RELABEL_DROP, RELABEL_LABELMAP,
+	RELABEL_LABELDROP, RELABEL_LABELKEEP, RELABEL_HASHMOD,
+};
+
+struct relabel_rule {
+	char **source_labels;
+	size_t nsource;
+	char *separator;         /* default ";" */
+	char *regex;             /* default "(.*)"; anchored when compiled */
+	char *target_label;      /* NULL when not given */
+	char *replacement;       /* default "$1" */
+	uint64_t modulus;        /* hashmod */
+	enum relabel_action action;
+	int line;                /* for errors */
+};
+
+struct static_config {
+	char **targets;
+	size_t ntargets;
+	struct label *labels;    /* owned strings */
+	size_t nlabels;
+};
+
+struct file_sd_config {
+	char **files;            /* glob patterns */
+	size_t nfiles;
+	int64_t refresh;         /* ns; default 5 min */
+};
+
+struct pprof_target_cfg {
+	char *name;              /* process_cpu, memory, ... */
+	char *path;
+	int enabled;
+	int delta;               /* endpoint takes ?seconds= */
+	int64_t seconds;         /* 0 = the scrape interval */
+};
+
+struct scrape_job {
+	char *job_name;
+	int64_t interval, timeout;   /* ns */
+	char *scheme;                /* "http" or "https" */
+	struct label *params;        /* query parameters, in order */
+	size_t nparams;
+	struct static_config *statics;
+	size_t nstatics;
+	struct file_sd_config *file_sd;
+	size_t nfile_sd;
+	struct relabel_rule *relabel;
+	size_t nrelabel;
+	char *bearer, *bearer_file;  /* authorization */
+	char *basic_user, *basic_pass, *basic_pass_file;
+	char *ca_file, *cert_file, *key_file, *server_name;
+	int insecure_skip_verify;
+	char *path_prefix;
+	struct pprof_target_cfg *profiles;   /* defaults merged with pprof_config */
+	size_t nprofiles;
+	int line;
+};
+
+struct scrape_config {
+	struct scrape_job *jobs;
+	size_t njobs;
+};
+
+/* name is used in error messages ("config.yml:12: ..."). */
+int scrape_config_parse(const char *text, size_t len, const char *name,
+			struct scrape_config **out, struct err *e);
+int scrape_config_load(const char *path, struct scrape_config **out, struct err *e);
+void scrape_config_free(struct scrape_config *c);
+
+#endif

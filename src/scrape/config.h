@@ -12,7 +12,7 @@
  *         - targets: ["10.0.0.1:6060", "api-1:6060"]
  *           labels: {env: prod}
  *       file_sd_configs:
- *         - files: ["/etc/stackyard/targets/*.json"]
+ *         - files: ["/etc/stackyard/targets/all.json"]
  *           refresh_interval: 1m      # default 5m
  *       relabel_configs:
  *         - source_labels: [__address__]

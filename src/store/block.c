@@ -1331,33 +1331,35 @@ int block_reader_series(struct block_reader *r, const struct selector *sel,
 	return rc;
 }
 
+/* From the series cache: no SQL, so the cost is the labels of the given
+ * series, not a scan of the label index per series. */
 int block_reader_labels(struct block_reader *r, const char *name, const uint32_t *ids,
 			size_t n, store_string_cb cb, void *ctx, struct err *e)
 {
+	struct rcache *c = &r->b->r;
 	struct intern *seen = intern_new(64);
-	sqlite3_stmt *st;
-	size_t i;
+	size_t i, k;
 	int rc;
 
-	rc = prepare(r->db, name ? "SELECT value FROM series_labels WHERE name=? AND series=?"
-			       : "SELECT name FROM series_labels WHERE series=?", &st, e);
+	pthread_mutex_lock(&c->mu);
+	rc = series_refresh(r, e);
 	for (i = 0; i < n && !rc; i++) {
-		if (name)
-			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, name ? 2 : 1, ids[i]);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *s = (const char *)sqlite3_column_text(st, 0);
+		const struct sview *v;
+		if (ids[i] < 1 || ids[i] > c->nsv)
+			continue;
+		v = &c->sv[ids[i] - 1];
+		for (k = 0; k < v->n && !rc; k++) {
+			const char *s = name ? (strcmp(v->l[k].name, name) ? NULL : v->l[k].value)
+					     : v->l[k].name;
 			int is_new;
+			if (!s)
+				continue;
 			intern_put(seen, s, strlen(s), &is_new);
-			if (is_new && cb && cb(ctx, s) < 0) {
-				rc = SQLITE_ABORT;
-				break;
-			}
+			if (is_new && cb && cb(ctx, s) < 0)
+				rc = -ECANCELED;
 		}
-		sqlite3_reset(st);
-		rc = rc == SQLITE_DONE ? 0 : rc == SQLITE_ABORT ? -ECANCELED : sql_err(e, r->db, rc, "labels");
 	}
-	sqlite3_finalize(st);
+	pthread_mutex_unlock(&c->mu);
 	intern_free(seen);
 	return rc;
 }

@@ -52,6 +52,19 @@ struct sqstore {
 	struct bref **blocks;         /* sorted by start */
 	size_t n, cap;
 	struct block_paths paths;     /* store-wide frame paths, for merges */
+	/* Group commit: appends queue here; one leader commits them all. */
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	struct gc_req *queue;
+	int leading;
+};
+
+struct gc_req {
+	const struct store_profile *ps;
+	size_t n;
+	int rc, done;
+	struct err e;
+	struct gc_req *next;
 };
 
 /* ---- block list ----------------------------------------------------------- */
@@ -238,6 +251,8 @@ static void sq_close(struct store *st)
 		close(s->lockfd);
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->lmu);
+	pthread_mutex_destroy(&s->qmu);
+	pthread_cond_destroy(&s->qcv);
 	block_paths_release(&s->paths);
 	free(s->dir);
 	free(s);
@@ -277,6 +292,8 @@ static int sq_open(const struct store_config *cfg, struct store **out, struct er
 		s->cfg.head_grace = DEFAULT_GRACE;
 	pthread_mutex_init(&s->wmu, NULL);
 	pthread_mutex_init(&s->lmu, NULL);
+	pthread_mutex_init(&s->qmu, NULL);
+	pthread_cond_init(&s->qcv, NULL);
 	block_paths_init(&s->paths);
 	rc = mkdir_p(s->dir, e);
 	snprintf(path, sizeof(path), "%s/blocks", s->dir);
@@ -357,15 +374,13 @@ static int append_window(struct sqstore *s, const struct store_profile **order, 
 	return rc;
 }
 
-static int sq_append(struct store *st, const struct store_profile *ps, size_t n, struct err *e)
+/* Commits profiles (any windows) under the writer lock. */
+static int append_locked(struct sqstore *s, const struct store_profile **order, size_t n,
+			 struct err *e)
 {
-	struct sqstore *s = (struct sqstore *)st;
-	const struct store_profile **order = xmalloc((n + 1) * sizeof(*order));
 	size_t i, j;
 	int rc = 0;
 
-	for (i = 0; i < n; i++)
-		order[i] = &ps[i];
 	qsort(order, n, sizeof(*order), ts_cmp);
 	pthread_mutex_lock(&s->wmu);
 	for (i = 0; i < n && !rc; i = j) {
@@ -375,8 +390,73 @@ static int sq_append(struct store *st, const struct store_profile *ps, size_t n,
 		rc = append_window(s, order + i, j - i, e);
 	}
 	pthread_mutex_unlock(&s->wmu);
+	return rc;
+}
+
+static int append_reqs(struct sqstore *s, struct gc_req *reqs, struct err *e)
+{
+	const struct store_profile **order;
+	struct gc_req *r;
+	size_t n = 0, k = 0, i;
+	int rc;
+
+	for (r = reqs; r; r = r->next)
+		n += r->n;
+	order = xmalloc((n + 1) * sizeof(*order));
+	for (r = reqs; r; r = r->next)
+		for (i = 0; i < r->n; i++)
+			order[k++] = &r->ps[i];
+	rc = append_locked(s, order, n, e);
 	free(order);
 	return rc;
+}
+
+/* Group commit: concurrent appends wait in a queue; the first caller that
+ * finds no leader takes the whole queue and commits it in one transaction
+ * per window (one fsync for many requests). If that fails, each request is
+ * retried alone so that one bad request does not fail its neighbours; the
+ * retries are harmless since a (series, timestamp) is stored once. */
+static int sq_append(struct store *st, const struct store_profile *ps, size_t n, struct err *e)
+{
+	struct sqstore *s = (struct sqstore *)st;
+	struct gc_req me = {ps, n, 0, 0, {0}, NULL}, *batch, *r;
+	int rc;
+
+	pthread_mutex_lock(&s->qmu);
+	me.next = s->queue;
+	s->queue = &me;
+	while (!me.done) {
+		if (s->leading) {
+			pthread_cond_wait(&s->qcv, &s->qmu);
+			continue;
+		}
+		s->leading = 1;
+		batch = s->queue;
+		s->queue = NULL;
+		pthread_mutex_unlock(&s->qmu);
+		rc = append_reqs(s, batch, &me.e);
+		for (r = batch; r; r = r->next) {
+			if (rc && batch->next) {
+				struct gc_req *next = r->next;
+				r->next = NULL;
+				r->rc = append_reqs(s, r, &r->e);
+				r->next = next;
+			} else {
+				r->rc = rc;
+				if (r != &me)
+					r->e = me.e;
+			}
+		}
+		pthread_mutex_lock(&s->qmu);
+		for (r = batch; r; r = r->next)
+			r->done = 1;
+		s->leading = 0;
+		pthread_cond_broadcast(&s->qcv);
+	}
+	pthread_mutex_unlock(&s->qmu);
+	if (me.rc && e)
+		*e = me.e;
+	return me.rc;
 }
 
 /* ---- queries -------------------------------------------------------------- */

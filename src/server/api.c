@@ -19,6 +19,7 @@
 #include "../query/selector.h"
 #include "../query/stacktree.h"
 #include "../query/top.h"
+#include "../scrape/scrape.h"
 #include "api.h"
 #include "metrics.h"
 
@@ -794,6 +795,17 @@ out:
 	stacktree_free(target);
 }
 
+static void h_targets(struct http_req *r, struct http_resp *w)
+{
+	struct api *a = r->app;
+
+	http_json(w);
+	if (a->scraper)
+		scraper_targets_json(a->scraper, &w->body);
+	else
+		buf_puts(&w->body, "{\"targets\":[]}\n");
+}
+
 const struct http_route server_routes[] = {
 	{"POST", "/ingest", h_ingest, "ingest"},
 	{"POST", "/pyroscope/ingest", h_ingest, "ingest"},
@@ -805,6 +817,7 @@ const struct http_route server_routes[] = {
 	{"GET", "/api/v1/range", h_range, "range"},
 	{"GET", "/api/v1/profile", h_profile, "profile"},
 	{"GET", "/api/v1/diff", h_diff, "diff"},
+	{"GET", "/api/v1/targets", h_targets, "targets"},
 	{"GET", "/metrics", h_metrics, "metrics"},
 	{"GET", "/-/healthy", h_healthy, "healthy"},
 	{"GET", "/-/ready", h_ready, "ready"},

@@ -5,8 +5,11 @@
 #include "metrics.h"
 #include "server.h"
 
+struct scraper;
+
 struct api {
 	struct store *store;
+	struct scraper *scraper;   /* NULL without --config */
 	struct metrics *metrics;
 	const struct server_config *cfg;
 	volatile int ready;

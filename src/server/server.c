@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "../query/selector.h"
+#include "../scrape/config.h"
+#include "../scrape/scrape.h"
 #include "api.h"
 #include "metrics.h"
 
@@ -25,7 +27,9 @@ static const char usage[] =
 	"  --max-body BYTES       largest request body (default 16777216)\n"
 	"  --max-decompressed B   largest profile after gunzip (default 536870912)\n"
 	"  --max-labels N         labels per series (default 30)\n"
-	"  --max-connections N    concurrent connections (default 256)\n";
+	"  --max-connections N    concurrent connections (default 256)\n"
+	"  --config FILE          YAML configuration: scrape_configs (docs/CONFIG.md)\n"
+	"  --check-config         check --config and exit (0: valid; 1: errors, with lines)\n";
 
 static void logf_(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -124,6 +128,8 @@ static int parse_opts(int argc, char **argv, struct server_config *c)
 		{"max-decompressed", required_argument, NULL, 'D'},
 		{"max-labels", required_argument, NULL, 'L'},
 		{"max-connections", required_argument, NULL, 'C'},
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -142,6 +148,8 @@ static int parse_opts(int argc, char **argv, struct server_config *c)
 		case 'D': rc = size_opt("--max-decompressed", optarg, &c->limits.max_decompressed); break;
 		case 'L': rc = size_opt("--max-labels", optarg, &c->max_labels); break;
 		case 'C': rc = size_opt("--max-connections", optarg, &n); c->http.max_conns = (unsigned)n; break;
+		case 'c': c->config = optarg; break;
+		case 'K': c->check_config = 1; break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -172,6 +180,7 @@ static int wait_for_signal(void)
 int server_main(int argc, char **argv)
 {
 	struct server_config cfg = {0};
+	struct scrape_config *scfg = NULL;
 	struct api a = {0};
 	struct maint m = {0};
 	struct http_server *http = NULL;
@@ -195,6 +204,23 @@ int server_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (cfg.config && scrape_config_load(cfg.config, &scfg, &e) < 0) {
+		logf_("error", "%s", e.msg);
+		return 1;
+	}
+	if (cfg.check_config) {
+		size_t nt = 0, j, k;
+		if (!cfg.config) {
+			fprintf(stderr, "stackyard: --check-config needs --config FILE\n");
+			return 2;
+		}
+		for (j = 0; j < scfg->njobs; j++)
+			for (k = 0; k < scfg->jobs[j].nstatics; k++)
+				nt += scfg->jobs[j].statics[k].ntargets;
+		printf("%s: valid, %zu job(s), %zu static target(s)\n", cfg.config, scfg->njobs, nt);
+		scrape_config_free(scfg);
+		return 0;
+	}
 	a.cfg = &cfg;
 	a.metrics = metrics_new();
 	if (store_open(&store_sqlite_ops, &cfg.store, &a.store, &e) < 0) {
@@ -206,6 +232,14 @@ int server_main(int argc, char **argv)
 		logf_("error", "%s", e.msg);
 		store_close(a.store);
 		metrics_free(a.metrics);
+		return 1;
+	}
+	if (scfg && scraper_start(scfg, a.store, &a.scraper, &e) < 0) {
+		logf_("error", "%s", e.msg);
+		http_stop(http);
+		store_close(a.store);
+		metrics_free(a.metrics);
+		scrape_config_free(scfg);
 		return 1;
 	}
 	m.a = &a;
@@ -220,6 +254,8 @@ int server_main(int argc, char **argv)
 	logf_("info", "signal %d: finishing requests in flight and closing", sig);
 	a.ready = 0;
 	http_stop(http);
+	scraper_stop(a.scraper);
+	scrape_config_free(scfg);
 	pthread_mutex_lock(&m.mu);
 	m.stop = 1;
 	pthread_cond_signal(&m.cv);

@@ -23,6 +23,8 @@ struct server_config {
 	struct pprof_limits limits;     /* for ingested profiles */
 	size_t max_labels;              /* per series; default 30 */
 	int64_t maintain_every;         /* ns; default 60 s */
+	const char *config;             /* --config FILE, or NULL */
+	int check_config;               /* --check-config */
 };
 
 struct server;

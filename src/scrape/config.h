@@ -89,10 +89,10 @@ struct file_sd_config {
 
 struct pprof_target_cfg {
 	char *name;              /* process_cpu, memory, ... */
-	char *path;
+	char *path;              /* without path_prefix (the scraper joins them) */
 	int enabled;
 	int delta;               /* endpoint takes ?seconds= */
-	int64_t seconds;         /* 0 = the scrape interval */
+	int64_t seconds;         /* ns (YAML: whole seconds); 0 = the scrape interval */
 };
 
 struct scrape_job {

@@ -16,7 +16,7 @@ GOAPP = os.path.join(HERE, "..", "scrape", "goapp", "main.go")
 
 
 @pytest.fixture(scope="module")
-def goapp(tmp_path_factory):
+def goapp_exe(tmp_path_factory):
     go = shutil.which("go")
     if not go:
         pytest.fail("`go` not found: Debian's golang-go builds the scrape targets "
@@ -27,12 +27,24 @@ def goapp(tmp_path_factory):
     exe = d / "goapp"
     subprocess.run([go, "build", "-o", str(exe), GOAPP], check=True, env=env,
                    capture_output=True, timeout=300)
+    return exe
+
+
+def start_goapp(exe):
     port = free_port()
     proc = subprocess.Popen([str(exe), "-listen", "127.0.0.1:%d" % port,
                              "-alloc-rate", str(32 << 20)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
-    yield "127.0.0.1:%d" % port
+    return proc, "127.0.0.1:%d" % port
+
+
+# One scraper per Go process: Go serves one CPU profile at a time, so two
+# servers scraping the same program would see each other's 500s.
+@pytest.fixture(scope="module")
+def goapp(goapp_exe):
+    proc, addr = start_goapp(goapp_exe)
+    yield addr
     proc.kill()
     proc.wait()
 
@@ -122,3 +134,90 @@ def test_check_config(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 1
     assert "bad.yml:3" in r.stderr, r.stderr
+
+
+class _Bad:
+    """Fake targets on loopback, one behaviour per server."""
+
+    def __init__(self, kind):
+        import http.server
+        import threading
+        kind_ = kind
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                try:
+                    if kind_ == "hang":
+                        time.sleep(30)
+                    elif kind_ == "500":
+                        self.send_response(500)
+                        self.end_headers()
+                        self.wfile.write(b"internal error")
+                    elif kind_ == "garbage":
+                        self.send_response(200)
+                        self.end_headers()
+                        self.wfile.write(b"this is not a profile at all" * 10)
+                    elif kind_ == "huge":
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(200 << 20))
+                        self.end_headers()
+                        chunk = b"\0" * (1 << 20)
+                        for _ in range(200):
+                            self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        self.addr = "127.0.0.1:%d" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+
+
+def test_misbehaving_targets_affect_only_themselves(goapp_exe, tmp_path):
+    bad = {k: _Bad(k) for k in ("hang", "500", "garbage", "huge")}
+    proc, goapp = start_goapp(goapp_exe)
+    try:
+        cfg = tmp_path / "stackyard.yml"
+        cfg.write_text("""scrape_configs:
+  - job_name: good
+    scrape_interval: 2s
+    scrape_timeout: 3s
+    static_configs: [{targets: ["%s"]}]
+  - job_name: bad
+    scrape_interval: 2s
+    scrape_timeout: 3s
+    static_configs: [{targets: [%s]}]
+""" % (goapp, ", ".join('"%s"' % b.addr for b in bad.values())))
+        s = Server(tmp_path / "data", extra=["--config", str(cfg)])
+        time.sleep(8)
+        t = s.get_json("/api/v1/targets")["targets"]
+        now_ms = time.time() * 1000
+        good = [x for x in t if x["job"] == "good"]
+        assert len(good) == 5
+        for x in good:
+            assert x["health"] == "up", (x["profile_type"], x["last_error"])
+            # On time despite the bad targets: scraped within the last
+            # interval plus the CPU profile's 2 s and some slack.
+            assert now_ms - x["last_scrape"] < 5000, x
+        errors = {}
+        for x in t:
+            if x["job"] == "bad":
+                assert x["health"] == "down", x
+                errors.setdefault(x["labels"]["instance"], set()).add(x["last_error"])
+        expect = {"hang": "timeout", "500": "HTTP 500", "garbage": "not a pprof",
+                  "huge": "larger than"}
+        for kind, b in bad.items():
+            msgs = " | ".join(errors[b.addr])
+            assert expect[kind].lower() in msgs.lower(), (kind, msgs)
+        assert s.stop() == 0
+    finally:
+        for b in bad.values():
+            b.close()
+        proc.kill()
+        proc.wait()

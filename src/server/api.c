@@ -378,9 +378,14 @@ static void strings_reply(struct http_resp *w, int rc, struct err *e)
 	buf_puts(&w->body, "]}\n");
 }
 
-static void h_profile_types(struct http_req *r, struct http_resp *w)
+/* The list endpoints share their arguments (query, from, until) and their
+ * shape ({"KEY": [...]}); each differs only in the store call. */
+typedef int (*list_fn)(struct api *a, const struct qargs *q, const void *arg,
+		       struct strlist *l, struct err *e);
+
+static void list_reply(struct http_req *r, struct http_resp *w, const char *key,
+		       list_fn fn, const void *arg)
 {
-	struct api *a = r->app;
 	struct strlist l = {&w->body, 0};
 	struct qargs q;
 	struct err e = {0};
@@ -388,53 +393,29 @@ static void h_profile_types(struct http_req *r, struct http_resp *w)
 	if (query_args(r, "query", 0, &q, w) < 0)
 		return;
 	http_json(w);
-	buf_puts(&w->body, "{\"profile_types\":[");
-	strings_reply(w, store_profile_types(a->store, q.from, q.until, add_str, &l, &e), &e);
+	buf_printf(&w->body, "{\"%s\":[", key);
+	strings_reply(w, fn(r->app, &q, arg, &l, &e), &e);
 	selector_free(q.sel);
 }
 
-static void h_labels(struct http_req *r, struct http_resp *w)
+static int list_types(struct api *a, const struct qargs *q, const void *arg,
+		      struct strlist *l, struct err *e)
 {
-	struct api *a = r->app;
-	struct strlist l = {&w->body, 0};
-	struct qargs q;
-	struct err e = {0};
-
-	if (query_args(r, "query", 0, &q, w) < 0)
-		return;
-	http_json(w);
-	buf_puts(&w->body, "{\"names\":[");
-	strings_reply(w, store_label_names(a->store, q.sel, q.from, q.until, add_str, &l, &e), &e);
-	selector_free(q.sel);
+	(void)arg;
+	return store_profile_types(a->store, q->from, q->until, add_str, l, e);
 }
 
-/* /api/v1/labels/NAME/values */
-static void h_label_values(struct http_req *r, struct http_resp *w)
+static int list_names(struct api *a, const struct qargs *q, const void *arg,
+		      struct strlist *l, struct err *e)
 {
-	const char *p = r->path + strlen("/api/v1/labels/"), *slash = strchr(p, '/');
-	struct api *a = r->app;
-	struct strlist l = {&w->body, 0};
-	char name[256];
-	struct qargs q;
-	struct err e = {0};
+	(void)arg;
+	return store_label_names(a->store, q->sel, q->from, q->until, add_str, l, e);
+}
 
-	if (!slash || strcmp(slash, "/values") || slash == p || (size_t)(slash - p) >= sizeof(name)) {
-		http_error(w, 404, "expected /api/v1/labels/NAME/values");
-		return;
-	}
-	memcpy(name, p, (size_t)(slash - p));
-	name[slash - p] = '\0';
-	if (!label_name_valid(name, strlen(name))) {
-		http_error(w, 400, "'%s' is not a valid label name", name);
-		return;
-	}
-	if (query_args(r, "query", 0, &q, w) < 0)
-		return;
-	http_json(w);
-	buf_puts(&w->body, "{\"values\":[");
-	strings_reply(w,
-		      store_label_values(a->store, name, q.sel, q.from, q.until, add_str, &l, &e), &e);
-	selector_free(q.sel);
+static int list_values(struct api *a, const struct qargs *q, const void *name,
+		       struct strlist *l, struct err *e)
+{
+	return store_label_values(a->store, name, q->sel, q->from, q->until, add_str, l, e);
 }
 
 static void put_labels_obj(struct buf *out, const struct label *l, size_t n)
@@ -466,19 +447,45 @@ static int add_series(void *ctx, const struct store_series_info *s)
 	return 0;
 }
 
+static int list_series(struct api *a, const struct qargs *q, const void *arg,
+		       struct strlist *l, struct err *e)
+{
+	(void)arg;
+	return store_series(a->store, q->sel, q->from, q->until, add_series, l, e);
+}
+
+static void h_profile_types(struct http_req *r, struct http_resp *w)
+{
+	list_reply(r, w, "profile_types", list_types, NULL);
+}
+
+static void h_labels(struct http_req *r, struct http_resp *w)
+{
+	list_reply(r, w, "names", list_names, NULL);
+}
+
+/* /api/v1/labels/NAME/values */
+static void h_label_values(struct http_req *r, struct http_resp *w)
+{
+	const char *p = r->path + strlen("/api/v1/labels/"), *slash = strchr(p, '/');
+	char name[256];
+
+	if (!slash || strcmp(slash, "/values") || slash == p || (size_t)(slash - p) >= sizeof(name)) {
+		http_error(w, 404, "expected /api/v1/labels/NAME/values");
+		return;
+	}
+	memcpy(name, p, (size_t)(slash - p));
+	name[slash - p] = '\0';
+	if (!label_name_valid(name, strlen(name))) {
+		http_error(w, 400, "'%s' is not a valid label name", name);
+		return;
+	}
+	list_reply(r, w, "values", list_values, name);
+}
+
 static void h_series(struct http_req *r, struct http_resp *w)
 {
-	struct api *a = r->app;
-	struct strlist l = {&w->body, 0};
-	struct qargs q;
-	struct err e = {0};
-
-	if (query_args(r, "query", 0, &q, w) < 0)
-		return;
-	http_json(w);
-	buf_puts(&w->body, "{\"series\":[");
-	strings_reply(w, store_series(a->store, q.sel, q.from, q.until, add_series, &l, &e), &e);
-	selector_free(q.sel);
+	list_reply(r, w, "series", list_series, NULL);
 }
 
 /* The parts of a profile type id: name:type:unit:period_type:period_unit. */

@@ -51,3 +51,22 @@ void err_clear(struct err *e)
 	e->code = 0;
 	e->msg[0] = '\0';
 }
+
+const char *err_show(const char *p, size_t n, char out[ERR_SHOW_SIZE])
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && i < 40; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'')
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, 8, "\\x%02x", ch);
+	}
+	if (i < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}

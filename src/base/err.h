@@ -10,6 +10,8 @@
 #ifndef STACKYARD_BASE_ERR_H
 #define STACKYARD_BASE_ERR_H
 
+#include <stddef.h>
+
 struct err {
 	int code;
 	char msg[512];
@@ -24,5 +26,11 @@ int err_prefix(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 void err_clear(struct err *e);
+
+/* Untrusted text as an error message may quote it: at most 40 bytes,
+ * unprintable bytes, quotes and backslashes as \xNN, "..." when cut, so
+ * neither a NUL nor a terminal escape reaches a log. Returns out. */
+#define ERR_SHOW_SIZE 200
+const char *err_show(const char *p, size_t n, char out[ERR_SHOW_SIZE]);
 
 #endif

@@ -71,26 +71,6 @@ static int ieq(const char *a, size_t an, const char *b)
 	return 1;
 }
 
-/* (p, n) as a message shows it: at most 40 bytes, unprintable as \xNN. */
-static const char *show(const char *p, size_t n, char out[200])
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n && i < 40; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, 8, "\\x%02x", c);
-	}
-	if (i < n) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
-}
-
 static int boundary_valid(const char *b, size_t n)
 {
 	size_t i;
@@ -217,7 +197,7 @@ int multipart_boundary(const char *content_type, char *out, size_t outsz,
 	if (c.len - c.pos < 10 || !ieq(c.s + c.pos, 10, "multipart/"))
 		return err_set(e, -EINVAL,
 			       "multipart: Content-Type '%s' is not multipart/...",
-			       show(content_type, c.len, sh));
+			       err_show(content_type, c.len, sh));
 	while (c.pos < c.len && c.s[c.pos] != ';' && !is_blank((unsigned char)c.s[c.pos]))
 		c.pos++;
 	while ((rc = next_param(&c, &pn, &pl)) == 1) {
@@ -240,15 +220,15 @@ int multipart_boundary(const char *content_type, char *out, size_t outsz,
 	if (rc < 0)
 		return err_set(e, -EINVAL,
 			       "multipart: malformed parameters at offset %zu of "
-			       "Content-Type '%s'", c.pos, show(content_type, c.len, sh));
+			       "Content-Type '%s'", c.pos, err_show(content_type, c.len, sh));
 	if (!found)
 		return err_set(e, -EINVAL,
 			       "multipart: Content-Type '%s' has no boundary parameter",
-			       show(content_type, c.len, sh));
+			       err_show(content_type, c.len, sh));
 	if (!boundary_valid(v, vl))
 		return err_set(e, -EINVAL,
 			       "multipart: boundary '%s' is not 1..%d RFC 2046 characters",
-			       show(v, vl, sh), MP_MAX_BOUNDARY);
+			       err_show(v, vl, sh), MP_MAX_BOUNDARY);
 	if (vl + 1 > outsz)
 		return err_set(e, -ENOBUFS,
 			       "multipart: boundary is %zu bytes, buffer holds %zu",
@@ -347,7 +327,7 @@ static int parse_disposition(const struct mp *m, size_t idx, const char *v,
 	if (!ieq(v, dl, "form-data"))
 		return err_set(m->e, -EINVAL,
 			       "multipart: part %zu: Content-Disposition is '%s', want form-data",
-			       idx, show(v, vl, sh));
+			       idx, err_show(v, vl, sh));
 	while ((rc = next_param(&c, &pn, &pl)) == 1) {
 		int is_name = ieq(pn, pl, "name"), is_file = ieq(pn, pl, "filename");
 
@@ -377,7 +357,7 @@ static int parse_disposition(const struct mp *m, size_t idx, const char *v,
 	if (rc < 0)
 		return err_set(m->e, -EINVAL,
 			       "multipart: part %zu: malformed Content-Disposition '%s'",
-			       idx, show(v, vl, sh));
+			       idx, err_show(v, vl, sh));
 	if (!have_name || !pt->name[0])
 		return err_set(m->e, -EINVAL,
 			       "multipart: part %zu: Content-Disposition has no name", idx);
@@ -390,7 +370,7 @@ static int header(const struct mp *m, size_t idx, const char *h, size_t hl,
 {
 	const char *colon = memchr(h, ':', hl);
 	size_t nb = 0, ne, vb, ve = hl;
-	char sh[200];
+	char sh[ERR_SHOW_SIZE];
 
 	ne = colon ? (size_t)(colon - h) : 0;
 	while (ne > nb && is_blank((unsigned char)h[ne - 1]))
@@ -398,7 +378,7 @@ static int header(const struct mp *m, size_t idx, const char *h, size_t hl,
 	if (!colon || ne == nb)
 		return err_set(m->e, -EINVAL,
 			       "multipart: part %zu: malformed header line '%s'", idx,
-			       show(h, hl, sh));
+			       err_show(h, hl, sh));
 	vb = ne + 1;
 	while (vb < ve && is_blank((unsigned char)h[vb]))
 		vb++;
@@ -477,7 +457,7 @@ int multipart_parse(const uint8_t *body, size_t len, const char *boundary,
 {
 	struct mp m;
 	size_t at, next, np = 0;
-	char sh[200];
+	char sh[ERR_SHOW_SIZE];
 	int k, rc;
 
 	if (n)
@@ -492,12 +472,12 @@ int multipart_parse(const uint8_t *body, size_t len, const char *boundary,
 	if (!boundary_valid(boundary, m.bl))
 		return err_set(e, -EINVAL,
 			       "multipart: boundary '%s' is not 1..%d RFC 2046 characters",
-			       show(boundary, m.bl, sh), MP_MAX_BOUNDARY);
+			       err_show(boundary, m.bl, sh), MP_MAX_BOUNDARY);
 	k = body ? find_delim(&m, 0, &at, &next) : 0;
 	if (!k)
 		return err_set(e, -EINVAL,
 			       "multipart: boundary '--%s' not found in the body",
-			       show(boundary, m.bl, sh));
+			       err_show(boundary, m.bl, sh));
 	if (k == 2)
 		return err_set(e, -EINVAL,
 			       "multipart: no parts (close delimiter first)");
@@ -517,7 +497,7 @@ int multipart_parse(const uint8_t *body, size_t len, const char *boundary,
 		if (!k)
 			return err_set(e, -EINVAL,
 				       "multipart: part %zu ('%s'): no closing boundary '--%s'",
-				       np + 1, show(pt->name, strlen(pt->name), sh),
+				       np + 1, err_show(pt->name, strlen(pt->name), sh),
 				       boundary);
 		end = at;
 		if (end > data) {

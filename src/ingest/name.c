@@ -86,27 +86,6 @@ static void trim(const char *s, size_t *b, size_t *e)
 		(*e)--;
 }
 
-/* (p, n) as a message shows it: at most 40 bytes, unprintable bytes as \xNN,
- * "..." when cut. Always NUL-terminated in out. */
-static const char *show(const char *p, size_t n, char out[200])
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n && i < 40; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, 8, "\\x%02x", c);
-	}
-	if (i < n) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
-}
-
 static const char *find_byte(const char *s, size_t b, size_t e, char c)
 {
 	size_t i;
@@ -137,7 +116,7 @@ void name_free(struct app_name *n)
 static int parse_app(const char *s, size_t b, size_t e, struct app_name *n,
 		     struct err *err)
 {
-	char sh[200], sb[200];
+	char sh[ERR_SHOW_SIZE], sb[ERR_SHOW_SIZE];
 	size_t i, dot, tl;
 
 	if (b == e)
@@ -148,8 +127,8 @@ static int parse_app(const char *s, size_t b, size_t e, struct app_name *n,
 			return err_set(err, -EINVAL,
 				       "name: application name '%s': byte '%s' at offset %zu "
 				       "is not allowed (only A-Z a-z 0-9 _ . - /)",
-				       show(s + b, e - b, sh),
-				       show(s + i, 1, sb), i);
+				       err_show(s + b, e - b, sh),
+				       err_show(s + i, 1, sb), i);
 	/* A known type after the last dot is the profile type. */
 	for (dot = e; dot > b && s[dot - 1] != '.'; dot--)
 		;
@@ -179,11 +158,11 @@ static int parse_pair(const char *s, size_t b, size_t e, size_t idx,
 {
 	const char *eq = find_byte(s, b, e, '=');
 	size_t kb = b, ke, vb, ve, i;
-	char sh[200];
+	char sh[ERR_SHOW_SIZE];
 
 	if (!eq)
 		return err_set(err, -EINVAL, "name: label %zu: '%s' has no '='",
-			       idx, show(s + b, e - b, sh));
+			       idx, err_show(s + b, e - b, sh));
 	ke = (size_t)(eq - s);
 	vb = ke + 1;
 	ve = e;
@@ -194,25 +173,25 @@ static int parse_pair(const char *s, size_t b, size_t e, size_t idx,
 	if (ke - kb > NAME_MAX_KEY)
 		return err_set(err, -EINVAL,
 			       "name: label %zu: key '%s' is %zu bytes, limit is %d",
-			       idx, show(s + kb, ke - kb, sh), ke - kb, NAME_MAX_KEY);
+			       idx, err_show(s + kb, ke - kb, sh), ke - kb, NAME_MAX_KEY);
 	if (!key_valid(s + kb, ke - kb))
 		return err_set(err, -EINVAL,
 			       "name: label %zu: key '%s' is not a valid label name "
 			       "([A-Za-z_][A-Za-z0-9_.]*)",
-			       idx, show(s + kb, ke - kb, sh));
+			       idx, err_show(s + kb, ke - kb, sh));
 	if (ve - vb > NAME_MAX_VALUE)
 		return err_set(err, -EINVAL,
 			       "name: label %zu: value of '%s' is %zu bytes, limit is %d",
-			       idx, show(s + kb, ke - kb, sh), ve - vb, NAME_MAX_VALUE);
+			       idx, err_show(s + kb, ke - kb, sh), ve - vb, NAME_MAX_VALUE);
 	for (i = vb; i < ve; i++) {
 		if (s[i] == '=')
 			return err_set(err, -EINVAL,
 				       "name: label %zu: value of '%s' contains '='",
-				       idx, show(s + kb, ke - kb, sh));
+				       idx, err_show(s + kb, ke - kb, sh));
 		if (s[i] == '\0')
 			return err_set(err, -EINVAL,
 				       "name: label %zu: value of '%s' contains a NUL byte",
-				       idx, show(s + kb, ke - kb, sh));
+				       idx, err_show(s + kb, ke - kb, sh));
 	}
 	/* Duplicates: the key is valid, so it holds no NUL and strncmp is safe
 	 * against the stored (NUL-terminated) names. */
@@ -236,7 +215,7 @@ static int parse_pair(const char *s, size_t b, size_t e, size_t idx,
 	return 0;
 dup:
 	return err_set(err, -EINVAL, "name: label %zu: key '%s' given twice", idx,
-		       show(s + kb, ke - kb, sh));
+		       err_show(s + kb, ke - kb, sh));
 }
 
 /* The labels between '{' at open and the end of input. */
@@ -245,7 +224,7 @@ static int parse_labels(const char *s, size_t len, size_t open,
 {
 	const char *close = find_byte(s, open + 1, len, '}');
 	size_t cb, pos, end, idx = 0, cap = 0, b, e, i;
-	char sh[200];
+	char sh[ERR_SHOW_SIZE];
 	int rc;
 
 	if (!close)
@@ -256,7 +235,7 @@ static int parse_labels(const char *s, size_t len, size_t open,
 		if (!is_blank((unsigned char)s[i]))
 			return err_set(err, -EINVAL,
 				       "name: unexpected text '%s' after '}' at offset %zu",
-				       show(s + i, len - i, sh), i);
+				       err_show(s + i, len - i, sh), i);
 	pos = open + 1;
 	for (;;) {
 		const char *comma = find_byte(s, pos, cb, ',');

@@ -114,18 +114,6 @@ static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 	return rc;
 }
 
-/* s as an error message shows it: at most 60 bytes, unprintable ones as
- * '?', so neither a NUL nor a terminal escape ends up in a message. */
-static const char *show(const char *s, char out[72])
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < 60; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	strcpy(out + i, s[i] ? "..." : "");
-	return out;
-}
-
 /* ---- nodes ---- */
 
 static yaml_node_t *node(struct ctx *c, int id)
@@ -246,7 +234,7 @@ static int walk_map(struct ctx *c, yaml_node_t *n, const char *what,
 	uint64_t seen = 0;
 	const char *key;
 	size_t i, j, count;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int rc;
 
 	if ((rc = map_of(c, n, what, SIZE_MAX, &pairs, &count)) < 0)
@@ -257,7 +245,7 @@ static int walk_map(struct ctx *c, yaml_node_t *n, const char *what,
 		for (j = 0; j < nf && strcmp(f[j].key, key); j++)
 			;
 		if (j == nf)
-			return fail(c, k, "unknown key '%s' in %s", show(key, buf), what);
+			return fail(c, k, "unknown key '%s' in %s", err_show(key, strlen(key), buf), what);
 		if (seen & (1ULL << j))
 			return fail(c, k, "%s: '%s' given twice", what, key);
 		seen |= 1ULL << j;
@@ -293,7 +281,7 @@ static int set_bool(struct ctx *c, const struct field *f, yaml_node_t *v, void *
 		{"false", 0}, {"False", 0}, {"FALSE", 0},
 	};
 	const char *s;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	size_t i;
 	int rc;
 
@@ -305,20 +293,20 @@ static int set_bool(struct ctx *c, const struct field *f, yaml_node_t *v, void *
 			return 0;
 		}
 	}
-	return fail(c, v, "%s: '%s' is not true or false", f->key, show(s, buf));
+	return fail(c, v, "%s: '%s' is not true or false", f->key, err_show(s, strlen(s), buf));
 }
 
 static int set_duration(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
 {
 	const char *s;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int64_t d;
 	int rc;
 
 	if ((rc = str_of(c, v, f->key, &s)) < 0)
 		return rc;
 	if (duration_parse(s, strlen(s), &d, NULL) < 0)
-		return fail(c, v, "%s: '%s' is not a duration", f->key, show(s, buf));
+		return fail(c, v, "%s: '%s' is not a duration", f->key, err_show(s, strlen(s), buf));
 	if (d <= 0)
 		return fail(c, v, "%s: must be greater than 0", f->key);
 	*SLOT(obj, f, int64_t) = d;
@@ -344,14 +332,14 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 static int set_u64(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
 {
 	const char *s;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int rc;
 
 	if ((rc = str_of(c, v, f->key, &s)) < 0)
 		return rc;
 	if (parse_uint(s, UINT64_MAX, SLOT(obj, f, uint64_t)) < 0)
 		return fail(c, v, "%s: '%s' is not a non-negative integer", f->key,
-			    show(s, buf));
+			    err_show(s, strlen(s), buf));
 	return 0;
 }
 
@@ -359,7 +347,7 @@ static int set_u64(struct ctx *c, const struct field *f, yaml_node_t *v, void *o
 static int set_seconds(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
 {
 	const char *s;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	uint64_t n;
 	int rc;
 
@@ -367,7 +355,7 @@ static int set_seconds(struct ctx *c, const struct field *f, yaml_node_t *v, voi
 		return rc;
 	if (parse_uint(s, INT64_MAX / NS_PER_S, &n) < 0)
 		return fail(c, v, "%s: '%s' is not a number of seconds", f->key,
-			    show(s, buf));
+			    err_show(s, strlen(s), buf));
 	*SLOT(obj, f, int64_t) = (int64_t)n * NS_PER_S;
 	return 0;
 }
@@ -417,7 +405,7 @@ static int set_targets(struct ctx *c, const struct field *f, yaml_node_t *v, voi
 	yaml_node_t *it;
 	const char *s;
 	size_t i, n;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int rc;
 
 	if ((rc = seq_of(c, v, f->key, CONFIG_MAX_TARGETS, &items, &n)) < 0)
@@ -433,7 +421,7 @@ static int set_targets(struct ctx *c, const struct field *f, yaml_node_t *v, voi
 		if ((rc = str_of(c, it, f->key, &s)) < 0)
 			return rc;
 		if (!target_valid(s))
-			return fail(c, it, "targets: '%s' is not host:port", show(s, buf));
+			return fail(c, it, "targets: '%s' is not host:port", err_show(s, strlen(s), buf));
 		if ((rc = keep(c, it, s, &sc->targets[i])) < 0)
 			return rc;
 	}
@@ -457,7 +445,7 @@ static int read_labels(struct ctx *c, yaml_node_pair_t *pairs, size_t n,
 {
 	yaml_node_t *k;
 	const char *name;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	size_t i;
 	int rc;
 
@@ -466,7 +454,7 @@ static int read_labels(struct ctx *c, yaml_node_pair_t *pairs, size_t n,
 			return rc;
 		if (!label_name_valid(name, strlen(name)))
 			return fail(c, k, "labels: '%s' is not a valid label name",
-				    show(name, buf));
+				    err_show(name, strlen(name), buf));
 		if ((rc = str_of(c, node(c, pairs[i].value), name, &tmp[i].l.value)) < 0)
 			return rc;
 		tmp[i].l.name = name;
@@ -539,7 +527,7 @@ static int set_params(struct ctx *c, const struct field *f, yaml_node_t *v, void
 	yaml_node_t *k, *k2;
 	const char *name, *other;
 	size_t i, j, n;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int rc;
 
 	if ((rc = map_of(c, v, f->key, CONFIG_MAX_PARAMS, &pairs, &n)) < 0)
@@ -551,7 +539,7 @@ static int set_params(struct ctx *c, const struct field *f, yaml_node_t *v, void
 			return fail(c, k, "params: empty parameter name");
 		for (j = 0; j < i; j++)
 			if (!key_of(c, &pairs[j], "params", &k2, &other) && !strcmp(name, other))
-				return fail(c, k, "params: '%s' given twice", show(name, buf));
+				return fail(c, k, "params: '%s' given twice", err_show(name, strlen(name), buf));
 		if ((rc = add_param(c, obj, name, node(c, pairs[i].value))) < 0)
 			return rc;
 	}
@@ -598,7 +586,7 @@ static int set_files(struct ctx *c, const struct field *f, yaml_node_t *v, void 
 	yaml_node_t *it;
 	const char *s;
 	size_t i, n;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int rc;
 
 	if ((rc = seq_of(c, v, f->key, SIZE_MAX, &items, &n)) < 0)
@@ -611,7 +599,7 @@ static int set_files(struct ctx *c, const struct field *f, yaml_node_t *v, void 
 			return rc;
 		if (!has_suffix(s, ".json") && !has_suffix(s, ".yml") && !has_suffix(s, ".yaml"))
 			return fail(c, it, "files: '%s' must end in .json, .yml or .yaml",
-				    show(s, buf));
+				    err_show(s, strlen(s), buf));
 		if ((rc = keep(c, it, s, &fs->files[i])) < 0)
 			return rc;
 	}
@@ -663,7 +651,7 @@ static int set_action(struct ctx *c, const struct field *f, yaml_node_t *v, void
 {
 	struct relabel_rule *r = obj;
 	const char *s;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	size_t i;
 	int rc;
 
@@ -676,7 +664,7 @@ static int set_action(struct ctx *c, const struct field *f, yaml_node_t *v, void
 		}
 	}
 	return fail(c, v, "action: '%s' is not one of replace, keep, drop, labelmap, "
-		    "labeldrop, labelkeep, hashmod", show(s, buf));
+		    "labeldrop, labelkeep, hashmod", err_show(s, strlen(s), buf));
 }
 
 /* Check re as the selector checks a `=~` value: compiled anchored
@@ -712,7 +700,7 @@ static int regex_vet(const char *re, char *why, size_t cap)
 static int set_regex(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
 {
 	struct relabel_rule *r = obj;
-	char buf[72], why[256];
+	char buf[ERR_SHOW_SIZE], why[256];
 	const char *s;
 	int rc;
 
@@ -722,7 +710,7 @@ static int set_regex(struct ctx *c, const struct field *f, yaml_node_t *v, void 
 		return fail(c, v, "regex: longer than %d bytes", CONFIG_MAX_REGEX);
 	if (regex_vet(s, why, sizeof(why)) < 0)
 		return fail(c, v, "regex: '%s' is not a valid regular expression: %s",
-			    show(s, buf), why);
+			    err_show(s, strlen(s), buf), why);
 	free(r->regex);
 	r->regex = NULL;
 	return keep(c, v, s, &r->regex);
@@ -735,7 +723,7 @@ static int set_source_labels(struct ctx *c, const struct field *f, yaml_node_t *
 	yaml_node_t *it;
 	const char *s;
 	size_t i, n;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int rc;
 
 	if ((rc = seq_of(c, v, f->key, SIZE_MAX, &items, &n)) < 0)
@@ -748,7 +736,7 @@ static int set_source_labels(struct ctx *c, const struct field *f, yaml_node_t *
 			return rc;
 		if (!label_name_valid(s, strlen(s)))
 			return fail(c, it, "source_labels: '%s' is not a valid label name",
-				    show(s, buf));
+				    err_show(s, strlen(s), buf));
 		if ((rc = keep(c, it, s, &r->source_labels[i])) < 0)
 			return rc;
 	}
@@ -769,7 +757,7 @@ static const struct field relabel_fields[] = {
 static int finish_rule(struct ctx *c, const yaml_node_t *n, struct relabel_rule *r)
 {
 	const char *act = actions[r->action].name, *t = r->target_label;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 
 	if ((r->action == RELABEL_REPLACE || r->action == RELABEL_HASHMOD) && !t)
 		return fail(c, n, "relabel_configs: action %s needs target_label", act);
@@ -778,7 +766,7 @@ static int finish_rule(struct ctx *c, const yaml_node_t *n, struct relabel_rule 
 	if (t && !label_name_valid(t, strlen(t)) &&
 	    (r->action != RELABEL_REPLACE || !strchr(t, '$')))
 		return fail(c, n, "relabel_configs: target_label '%s' is not a valid "
-			    "label name", show(t, buf));
+			    "label name", err_show(t, strlen(t), buf));
 	if ((r->action == RELABEL_LABELDROP || r->action == RELABEL_LABELKEEP) &&
 	    (r->nsource || t || r->modulus || r->separator || r->replacement))
 		return fail(c, n, "relabel_configs: action %s takes only regex", act);
@@ -820,7 +808,7 @@ static int set_relabel(struct ctx *c, const struct field *f, yaml_node_t *v, voi
 static int set_auth_type(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
 {
 	const char *s;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int rc;
 
 	(void)obj;
@@ -828,7 +816,7 @@ static int set_auth_type(struct ctx *c, const struct field *f, yaml_node_t *v, v
 		return rc;
 	if (strcasecmp(s, "Bearer"))
 		return fail(c, v, "authorization: type '%s' is not supported (only "
-			    "Bearer; for Basic use basic_auth)", show(s, buf));
+			    "Bearer; for Basic use basic_auth)", err_show(s, strlen(s), buf));
 	return 0;
 }
 
@@ -928,15 +916,15 @@ static void add_profile(struct scrape_job *j, const char *name, const char *path
 /* An absolute URL path, nothing a URL would read as more than a path. */
 static int check_path(struct ctx *c, yaml_node_t *v, const char *key, const char *s)
 {
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	const char *p;
 
 	if (s[0] != '/')
-		return fail(c, v, "%s: '%s' must start with '/'", key, show(s, buf));
+		return fail(c, v, "%s: '%s' must start with '/'", key, err_show(s, strlen(s), buf));
 	for (p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#')
 			return fail(c, v, "%s: '%s' must not hold spaces, control "
-				    "characters, '?' or '#'", key, show(s, buf));
+				    "characters, '?' or '#'", key, err_show(s, strlen(s), buf));
 	return 0;
 }
 
@@ -994,7 +982,7 @@ static int merge_profile(struct ctx *c, struct scrape_job *j, yaml_node_pair_t *
 {
 	yaml_node_t *k, *v = node(c, pair->value);
 	const char *name;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	size_t i;
 	int rc;
 
@@ -1002,7 +990,7 @@ static int merge_profile(struct ctx *c, struct scrape_job *j, yaml_node_pair_t *
 		return rc;
 	if (!label_name_valid(name, strlen(name)))
 		return fail(c, k, "pprof_config: '%s' is not a valid profile name "
-			    "([A-Za-z_][A-Za-z0-9_.]*)", show(name, buf));
+			    "([A-Za-z_][A-Za-z0-9_.]*)", err_show(name, strlen(name), buf));
 	if ((i = find_profile(j, name)) == j->nprofiles) {
 		if (j->nprofiles == CONFIG_MAX_PROFILES)
 			return fail(c, k, "pprof_config: more than %d profile types",
@@ -1053,7 +1041,7 @@ static int set_job_name(struct ctx *c, const struct field *f, yaml_node_t *v, vo
 {
 	struct scrape_job *j = obj, *other;
 	const char *s;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int rc;
 
 	if ((rc = str_of(c, v, f->key, &s)) < 0)
@@ -1063,20 +1051,20 @@ static int set_job_name(struct ctx *c, const struct field *f, yaml_node_t *v, vo
 	for (other = c->cfg->jobs; other < j; other++)
 		if (!strcmp(other->job_name, s))
 			return fail(c, v, "job_name: '%s' is already used on line %d",
-				    show(s, buf), other->line);
+				    err_show(s, strlen(s), buf), other->line);
 	return keep(c, v, s, &j->job_name);
 }
 
 static int set_scheme(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
 {
 	const char *s;
-	char buf[72];
+	char buf[ERR_SHOW_SIZE];
 	int rc;
 
 	if ((rc = str_of(c, v, f->key, &s)) < 0)
 		return rc;
 	if (strcmp(s, "http") && strcmp(s, "https"))
-		return fail(c, v, "scheme: '%s' is not http or https", show(s, buf));
+		return fail(c, v, "scheme: '%s' is not http or https", err_show(s, strlen(s), buf));
 	return set_str(c, f, v, obj);
 }
 

@@ -12,8 +12,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../../src/base/file.h"
+#include "../../src/pprof/decode.h"
 
 #include "../../src/base/buf.h"
 
@@ -222,6 +226,25 @@ static inline const char *testdata_dir(void)
 	const char *d = getenv("STACKYARD_TESTDATA");
 
 	return d ? d : "../shared/testdata/pprof";
+}
+
+/* A real profile from testdata_dir(), decoded; fails the test if it cannot
+ * be read or decoded. Needs <cmocka.h> included before this header. */
+static inline struct pprof_profile *testdata_load(const char *name)
+{
+	struct pprof_profile *p = NULL;
+	struct err e = {0};
+	char path[512];
+	uint8_t *data;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", testdata_dir(), name);
+	if (file_read(path, 1 << 28, &data, &len, &e) < 0)
+		fail_msg("%s", e.msg);
+	if (pprof_decode(data, len, NULL, &p, &e) < 0)
+		fail_msg("%s: %s", name, e.msg);
+	free(data);
+	return p;
 }
 
 #endif

@@ -70,23 +70,6 @@ static void reopen(struct fx *f)
 		fail_msg("reopen: %s", e.msg);
 }
 
-static struct pprof_profile *load(const char *name)
-{
-	struct pprof_profile *p = NULL;
-	struct err e = {0};
-	char path[512];
-	uint8_t *data;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/%s", testdata_dir(), name);
-	if (file_read(path, 1 << 28, &data, &len, &e) < 0)
-		fail_msg("%s", e.msg);
-	if (pprof_decode(data, len, NULL, &p, &e) < 0)
-		fail_msg("%s: %s", name, e.msg);
-	free(data);
-	return p;
-}
-
 /* Appends p as service `svc` at ts; returns the append's result. */
 static int put(struct fx *f, const struct pprof_profile *p, const char *svc, int64_t ts,
 	       struct err *e)
@@ -194,7 +177,7 @@ static void test_roundtrip_real(void **state)
 	int vi;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		struct pprof_profile *p = load(files[i]);
+		struct pprof_profile *p = testdata_load(files[i]);
 		char svc[64];
 		snprintf(svc, sizeof(svc), "svc%zu", i);
 		must_put(f, p, svc, T0 + (int64_t)i * SEC);
@@ -212,7 +195,7 @@ static void test_roundtrip_real(void **state)
 static void test_idempotent(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *p = load("etcd-cpu.pb.gz");
+	struct pprof_profile *p = testdata_load("etcd-cpu.pb.gz");
 	struct pprof_profile *two[2] = {p, p};
 	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"a\"}";
 
@@ -228,7 +211,7 @@ static void test_idempotent(void **state)
 static void test_time_range(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz"), *b = testdata_load("prometheus-cpu.pb.gz");
 	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 
 	must_put(f, a, "x", T0 + 100 * SEC);
@@ -249,7 +232,7 @@ static void test_time_range(void **state)
 static void test_out_of_order_and_reopen(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz"), *b = testdata_load("prometheus-cpu.pb.gz");
 	struct pprof_profile *ab[2] = {a, b};
 	const char *q = "process_cpu:samples:count:cpu:nanoseconds";
 
@@ -267,7 +250,7 @@ static void test_out_of_order_and_reopen(void **state)
 static void test_matchers(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz"), *b = testdata_load("prometheus-cpu.pb.gz");
 	struct pprof_profile *ab[2] = {a, b};
 	const char *t = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 	char q[256];
@@ -317,7 +300,7 @@ static int has(const struct strs *x, const char *s)
 static void test_labels_and_types(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *h = load("etcd-heap.pb.gz");
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz"), *h = testdata_load("etcd-heap.pb.gz");
 	struct strs names = {0}, vals = {0}, types = {0}, narrowed = {0};
 	struct selector *x;
 	struct err e = {0};
@@ -383,7 +366,7 @@ static int64_t total_of(const struct pprof_profile *p, int vi)
 static void test_range(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz"), *b = testdata_load("prometheus-cpu.pb.gz");
 	struct range_out r = {0};
 	struct selector *x = sel("process_cpu:cpu:nanoseconds:cpu:nanoseconds");
 	struct err e = {0};
@@ -418,7 +401,7 @@ static void test_range(void **state)
 static void test_seal_rollups(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *a = load("etcd-cpu.pb.gz"), *b = load("prometheus-cpu.pb.gz");
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz"), *b = testdata_load("prometheus-cpu.pb.gz");
 	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 	static const int64_t ranges[][2] = {
 		{0, 2 * 3600}, {0, 3 * 3600}, {600, 1800}, {300, 1500}, {5, 7000}, {1200, 1201},
@@ -450,7 +433,7 @@ static void test_seal_rollups(void **state)
 static void test_retention(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *a = load("etcd-cpu.pb.gz");
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz");
 	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 	struct store_stats st;
 	struct err e = {0};
@@ -476,7 +459,7 @@ static void test_retention(void **state)
 static void test_retention_by_size(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *a = load("gocompile-nethttp-cpu.pb.gz");
+	struct pprof_profile *a = testdata_load("gocompile-nethttp-cpu.pb.gz");
 	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 	struct store_stats st;
 	struct err e = {0};
@@ -505,7 +488,7 @@ static void test_retention_by_size(void **state)
 static void test_corrupt_block_set_aside(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *a = load("etcd-cpu.pb.gz");
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz");
 	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 	char path[256];
 	FILE *fp;
@@ -538,8 +521,8 @@ static void test_exclusive(void **state)
 static void test_merge_equals_pprof_merge(void **state)
 {
 	struct fx *f = *state;
-	struct pprof_profile *ps[3] = {load("etcd-cpu.pb.gz"), load("prometheus-cpu.pb.gz"),
-				       load("gocompile-nethttp-cpu.pb.gz")};
+	struct pprof_profile *ps[3] = {testdata_load("etcd-cpu.pb.gz"), testdata_load("prometheus-cpu.pb.gz"),
+				       testdata_load("gocompile-nethttp-cpu.pb.gz")};
 	struct pprof_profile *m = NULL;
 	struct err e = {0};
 	int i;

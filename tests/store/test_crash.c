@@ -113,23 +113,6 @@ static uint64_t rnd(uint64_t *s)
 	return *s * 2685821657736338717ULL;
 }
 
-static struct pprof_profile *load(const char *name)
-{
-	struct pprof_profile *p = NULL;
-	struct err e = {0};
-	char path[512];
-	uint8_t *data;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/%s", testdata_dir(), name);
-	if (file_read(path, 1 << 28, &data, &len, &e) < 0)
-		fail_msg("%s", e.msg);
-	if (pprof_decode(data, len, NULL, &p, &e) < 0)
-		fail_msg("%s: %s", name, e.msg);
-	free(data);
-	return p;
-}
-
 static char *folded(struct stacktree *t)
 {
 	struct buf b = BUF_INIT;
@@ -559,7 +542,7 @@ static void test_sigkill_rounds(void **state)
 		struct label l[1] = {{"service_name", "crash"}};
 		struct norm_opts o = {0};
 		struct err e = {0};
-		c->p[f] = load(files[f]);
+		c->p[f] = testdata_load(files[f]);
 		o.labels = l;
 		o.nlabels = 1;
 		if (normalize(c->p[f], &o, &c->norm[f], &e) < 0)

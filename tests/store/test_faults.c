@@ -57,23 +57,6 @@ struct fx {
 	size_t n;
 };
 
-static struct pprof_profile *load(const char *name)
-{
-	struct pprof_profile *p = NULL;
-	struct err e = {0};
-	char path[512];
-	uint8_t *data;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/%s", testdata_dir(), name);
-	if (file_read(path, 1 << 28, &data, &len, &e) < 0)
-		fail_msg("%s", e.msg);
-	if (pprof_decode(data, len, NULL, &p, &e) < 0)
-		fail_msg("%s: %s", name, e.msg);
-	free(data);
-	return p;
-}
-
 static int group_setup(void **state)
 {
 	int f;
@@ -85,7 +68,7 @@ static int group_setup(void **state)
 		struct label l[1] = {{"service_name", "f"}};
 		struct norm_opts o = {0};
 		struct err e = {0};
-		P[f] = load(files[f]);
+		P[f] = testdata_load(files[f]);
 		o.labels = l;
 		o.nlabels = 1;
 		if (normalize(P[f], &o, &N[f], &e) < 0)

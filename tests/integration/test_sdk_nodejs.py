@@ -17,18 +17,14 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 
 from conftest import REPO, STACKYARD_BIN
+from test_server import Server
 
 SDK_DIR = os.path.join(REPO, "tests", "sdk", "nodejs")
 APP = "nodeapp"
@@ -38,56 +34,6 @@ WALL_TYPES = {"wall:samples:count:wall:nanoseconds",
               "wall:wall:nanoseconds:wall:nanoseconds",
               "wall:cpu:nanoseconds:wall:nanoseconds"}
 BUSY = ("hotAlphaHash", "hotBetaSort")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Server:
-    """The real server on a free loopback port (the pattern of test_server.py)."""
-
-    def __init__(self, data):
-        self.data = str(data)
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.log = open(self.data + ".log", "ab")
-        self.proc = subprocess.Popen(
-            [STACKYARD_BIN, "server", "--listen", "127.0.0.1:%d" % self.port,
-             "--data", self.data], stdout=self.log, stderr=self.log)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                if self.get("/-/ready")[0] == 200:
-                    return
-            except OSError:
-                pass
-            assert self.proc.poll() is None, "server exited: see %s.log" % self.data
-            time.sleep(0.05)
-        raise AssertionError("server did not become ready")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=30)
-        self.log.close()
-        return rc
-
-    def get(self, path, **params):
-        q = ("?" + urllib.parse.urlencode(params)) if params else ""
-        try:
-            with urllib.request.urlopen(self.url + path + q, timeout=60) as r:
-                return r.status, r.read(), r.headers
-        except urllib.error.HTTPError as e:
-            return e.code, e.read(), e.headers
-
-    def get_json(self, path, **params):
-        status, body, _ = self.get(path, **params)
-        assert status == 200, (status, body[:500])
-        return json.loads(body)
 
 
 def _tool(name):

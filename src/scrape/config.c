@@ -398,9 +398,13 @@ static int target_valid(const char *s)
 	return 1;
 }
 
-static int set_targets(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
+/* A sequence of strings (at most max) into a new array, each vetted by
+ * ok() when given; a refused one is reported as "KEY: 'VALUE' WHY". The
+ * array is attached before the items are read, so a failure part-way
+ * leaves nothing scrape_config_free() cannot free. */
+static int str_seq(struct ctx *c, yaml_node_t *v, const char *key, size_t max,
+		   int (*ok)(const char *s), const char *why, char ***out, size_t *nout)
 {
-	struct static_config *sc = obj;
 	yaml_node_item_t *items;
 	yaml_node_t *it;
 	const char *s;
@@ -408,23 +412,34 @@ static int set_targets(struct ctx *c, const struct field *f, yaml_node_t *v, voi
 	char buf[ERR_SHOW_SIZE];
 	int rc;
 
-	if ((rc = seq_of(c, v, f->key, CONFIG_MAX_TARGETS, &items, &n)) < 0)
+	if ((rc = seq_of(c, v, key, max, &items, &n)) < 0)
 		return rc;
-	if (c->ntargets + n > CONFIG_MAX_TARGETS)
-		return fail(c, v, "targets: more than %d static targets in the "
-			    "configuration", CONFIG_MAX_TARGETS);
-	c->ntargets += n;
-	sc->targets = xcalloc(n ? n : 1, sizeof(*sc->targets));
-	sc->ntargets = n;
+	*out = xcalloc(n ? n : 1, sizeof(**out));
+	*nout = n;
 	for (i = 0; i < n; i++) {
 		it = node(c, items[i]);
-		if ((rc = str_of(c, it, f->key, &s)) < 0)
+		if ((rc = str_of(c, it, key, &s)) < 0)
 			return rc;
-		if (!target_valid(s))
-			return fail(c, it, "targets: '%s' is not host:port", err_show(s, strlen(s), buf));
-		if ((rc = keep(c, it, s, &sc->targets[i])) < 0)
+		if (ok && !ok(s))
+			return fail(c, it, "%s: '%s' %s", key, err_show(s, strlen(s), buf), why);
+		if ((rc = keep(c, it, s, &(*out)[i])) < 0)
 			return rc;
 	}
+	return 0;
+}
+
+static int set_targets(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
+{
+	struct static_config *sc = obj;
+	int rc = str_seq(c, v, f->key, CONFIG_MAX_TARGETS, target_valid, "is not host:port",
+			 &sc->targets, &sc->ntargets);
+
+	if (rc < 0)
+		return rc;
+	if (c->ntargets + sc->ntargets > CONFIG_MAX_TARGETS)
+		return fail(c, v, "targets: more than %d static targets in the "
+			    "configuration", CONFIG_MAX_TARGETS);
+	c->ntargets += sc->ntargets;
 	return 0;
 }
 
@@ -579,31 +594,17 @@ static int has_suffix(const char *s, const char *suffix)
 }
 
 /* Glob patterns of target files, named as Prometheus requires. */
+static int sd_file_ok(const char *s)
+{
+	return has_suffix(s, ".json") || has_suffix(s, ".yml") || has_suffix(s, ".yaml");
+}
+
 static int set_files(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
 {
 	struct file_sd_config *fs = obj;
-	yaml_node_item_t *items;
-	yaml_node_t *it;
-	const char *s;
-	size_t i, n;
-	char buf[ERR_SHOW_SIZE];
-	int rc;
 
-	if ((rc = seq_of(c, v, f->key, SIZE_MAX, &items, &n)) < 0)
-		return rc;
-	fs->files = xcalloc(n ? n : 1, sizeof(*fs->files));
-	fs->nfiles = n;
-	for (i = 0; i < n; i++) {
-		it = node(c, items[i]);
-		if ((rc = str_of(c, it, f->key, &s)) < 0)
-			return rc;
-		if (!has_suffix(s, ".json") && !has_suffix(s, ".yml") && !has_suffix(s, ".yaml"))
-			return fail(c, it, "files: '%s' must end in .json, .yml or .yaml",
-				    err_show(s, strlen(s), buf));
-		if ((rc = keep(c, it, s, &fs->files[i])) < 0)
-			return rc;
-	}
-	return 0;
+	return str_seq(c, v, f->key, SIZE_MAX, sd_file_ok, "must end in .json, .yml or .yaml",
+		       &fs->files, &fs->nfiles);
 }
 
 static const struct field file_sd_fields[] = {
@@ -716,31 +717,17 @@ static int set_regex(struct ctx *c, const struct field *f, yaml_node_t *v, void 
 	return keep(c, v, s, &r->regex);
 }
 
+static int name_ok(const char *s)
+{
+	return label_name_valid(s, strlen(s));
+}
+
 static int set_source_labels(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
 {
 	struct relabel_rule *r = obj;
-	yaml_node_item_t *items;
-	yaml_node_t *it;
-	const char *s;
-	size_t i, n;
-	char buf[ERR_SHOW_SIZE];
-	int rc;
 
-	if ((rc = seq_of(c, v, f->key, SIZE_MAX, &items, &n)) < 0)
-		return rc;
-	r->source_labels = xcalloc(n ? n : 1, sizeof(*r->source_labels));
-	r->nsource = n;
-	for (i = 0; i < n; i++) {
-		it = node(c, items[i]);
-		if ((rc = str_of(c, it, f->key, &s)) < 0)
-			return rc;
-		if (!label_name_valid(s, strlen(s)))
-			return fail(c, it, "source_labels: '%s' is not a valid label name",
-				    err_show(s, strlen(s), buf));
-		if ((rc = keep(c, it, s, &r->source_labels[i])) < 0)
-			return rc;
-	}
-	return 0;
+	return str_seq(c, v, f->key, SIZE_MAX, name_ok, "is not a valid label name",
+		       &r->source_labels, &r->nsource);
 }
 
 static const struct field relabel_fields[] = {

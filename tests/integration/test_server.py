@@ -243,7 +243,6 @@ def test_flamegraph_and_range(server):
         assert server.ingest(data, "rangeapp{pod=p%d}" % (i % 2), at=T0 + 10 * i)[0] == 200
     q = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="rangeapp"}'
     fg = server.get_json("/api/v1/query", query=q, **{"from": str(T0), "until": str(T0 + 30)})
-    want = oracle_mod.profile_header(path)  # noqa: F841 (header parsed: file is valid)
     total = server.get_json("/api/v1/query", query=q, format="top",
                             **{"from": str(T0), "until": str(T0 + 30)})["total"]
     assert fg["flamebearer"]["numTicks"] == total

@@ -10,6 +10,8 @@ PKGS=(
 	libdeflate-dev libzstd-dev libxxhash-dev libsqlite3-dev libyaml-dev
 	libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev
 	golang-go python3 python3-pytest curl
+	libbpf-dev bpftool libelf-dev # the eBPF agent (CO-RE, skeleton, ELF symbols)
+	chromium fonts-dejavu-core # UI tests drive headless Chromium through playwright-core
 )
 
 missing=()

@@ -1,0 +1,65 @@
+/* symbolize: sampled addresses -> mappings and (inlined) frames.
+ *
+ * The contract between the eBPF sampler (agent.c) and the symbolizers
+ * (ELF .symtab/.dynsym, Go .gopclntab, /proc/kallsyms, /tmp/perf-PID.map,
+ * demangling). Symbol tables are cached by build id (or by path, size and
+ * mtime when a file has no build id), so a binary shared by many processes
+ * is read once.
+ *
+ * Ownership: every pointer in a struct sym_loc (mapping, frames and the
+ * strings they point to) is owned by the symbolizer and stays valid until
+ * symbolizer_forget() of that pid (user frames) or symbolizer_free().
+ * Callers copy what they keep longer (the agent interns into a pprof).
+ *
+ * A frame that cannot be named is not dropped: the location keeps its
+ * mapping and address with nframes == 0, so pprof shows "module+0xoff".
+ * Not thread-safe: one symbolizer per thread.
+ */
+#ifndef STACKYARD_AGENT_SYMBOLIZE_H
+#define STACKYARD_AGENT_SYMBOLIZE_H
+
+#include <stdint.h>
+#include "base/err.h"
+
+struct sym_frame {
+	const char *function;  /* demangled; NULL when unknown */
+	const char *file;      /* NULL when unknown */
+	int64_t line;          /* 0 when unknown */
+};
+
+struct sym_mapping {
+	uint64_t start, limit;  /* [start, limit) in the process */
+	uint64_t offset;        /* file offset of start */
+	const char *path;       /* "/usr/bin/x", "[vdso]", "[kernel.kallsyms]" */
+	const char *build_id;   /* lowercase hex; "" when none */
+};
+
+struct sym_loc {
+	uint64_t addr;                     /* as sampled (process address) */
+	const struct sym_mapping *mapping; /* NULL when no mapping covers addr */
+	const struct sym_frame *frames;    /* innermost (inlined) first */
+	uint32_t nframes;                  /* 0 when unnamed */
+};
+
+struct symbolizer;
+
+/* NULL on error (e set). */
+struct symbolizer *symbolizer_new(struct err *e);
+void symbolizer_free(struct symbolizer *s); /* NULL is a no-op */
+
+/* A user-space address of process pid. Re-reads /proc/PID/maps when addr
+ * is not covered by a known mapping (dlopen, a JIT region). Returns 0 and
+ * fills out (possibly unnamed), or a negative errno when the process is gone
+ * and was never seen (-ESRCH). */
+int symbolizer_user(struct symbolizer *s, int pid, uint64_t addr,
+		    struct sym_loc *out, struct err *e);
+
+/* A kernel address, through /proc/kallsyms (read once, sorted). */
+int symbolizer_kernel(struct symbolizer *s, uint64_t addr, struct sym_loc *out,
+		      struct err *e);
+
+/* The process exited: drop its mappings (shared symbol tables stay cached
+ * by build id until symbolizer_free or the cache cap evicts them). */
+void symbolizer_forget(struct symbolizer *s, int pid);
+
+#endif

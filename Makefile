@@ -12,6 +12,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 BASEFLAGS := -std=gnu11 $(WARN) -fno-omit-frame-pointer -D_GNU_SOURCE -MMD -MP
 LIBS    := -ldeflate -lxxhash -lzstd -lsqlite3 -lmicrohttpd -lcurl -lyaml -lm -lpthread
+LIBS    += -lbpf -lelf
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
 
 BUILD   ?= build
@@ -19,6 +20,7 @@ BIN     ?= bin
 SAN     :=
 
 LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+LIB_SRC := $(filter-out %.bpf.c,$(LIB_SRC))
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/*/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
@@ -74,6 +76,26 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 
 tools: $(TOOL_BIN)
 
+# The agent's BPF program (CO-RE): vmlinux.h from the running kernel's BTF,
+# the object compiled by clang, and a skeleton header that embeds it, all
+# generated under $(BUILD)/bpf (nothing generated is committed).
+BPF_CLANG ?= clang
+BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+BPF_DIR := $(BUILD)/bpf
+BASEFLAGS += -I$(BPF_DIR)
+
+$(BPF_DIR)/vmlinux.h:
+	@mkdir -p $(dir $@)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_DIR)/profile.bpf.o: src/agent/profile.bpf.c src/agent/sample.h $(BPF_DIR)/vmlinux.h
+	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF_DIR) -Isrc/agent -c $< -o $@
+
+$(BPF_DIR)/profile.skel.h: $(BPF_DIR)/profile.bpf.o
+	bpftool gen skeleton $< name profile_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/agent/sampler.o: $(BPF_DIR)/profile.skel.h
+
 # The test runner prints one summary line: "N passed, N failed".
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
@@ -89,6 +111,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_FLAGS += -I$(BPF_DIR)
+$(FUZZ_BIN): $(BPF_DIR)/profile.skel.h
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)

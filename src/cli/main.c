@@ -25,6 +25,7 @@ static const struct cli_cmd commands[] = {
 	{"pprof", cmd_pprof, "offline tools on pprof files: top, merge, convert"},
 	{"push", cmd_push, "upload pprof files to a server"},
 	{"query", cmd_query, "run a query on a server: top, folded, pprof, flame graph"},
+	{"agent", cmd_agent, "profile every process on this machine with eBPF"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 	{NULL, NULL, NULL},

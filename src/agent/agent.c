@@ -322,7 +322,6 @@ static uint32_t func_get(struct group *g, const struct sym_frame *f)
 static uint32_t loc_get(struct agent *a, struct group *g, int pid, uint64_t addr, int leaf)
 {
 	int64_t key[2] = {pid, (int64_t)addr};
-	uint64_t look = leaf ? addr : addr - 1;
 	struct sym_loc sl = {0};
 	uint32_t id, i, k, nf;
 	int is_new, rc;
@@ -331,9 +330,11 @@ static uint32_t loc_get(struct agent *a, struct group *g, int pid, uint64_t addr
 	if (!is_new)
 		return id;
 	if (pid == KERNEL_PID)
-		rc = symbolizer_kernel(a->sym, look, &sl, NULL);
+		rc = symbolizer_kernel(a->sym, leaf ? addr : addr - 1, &sl, NULL);
+	else if (leaf)
+		rc = symbolizer_user(a->sym, pid, addr, &sl, NULL);
 	else
-		rc = symbolizer_user(a->sym, pid, look, &sl, NULL);
+		rc = symbolizer_user_ret(a->sym, pid, addr, &sl, NULL);
 	nf = rc == 0 ? sl.nframes : 0;
 	if (!nf && pid != KERNEL_PID)
 		a->st.unsymbolized++;
@@ -369,8 +370,7 @@ static void add_sample(struct agent *a, struct group *g, const struct proc *p,
 	}
 	key[0] = (uint64_t)p->pid;
 	key[1] = nk | (uint64_t)nu << 16;
-	memcpy(key + 2, s->kern, nk * sizeof(*key));
-	memcpy(key + 2 + nk, s->user, nu * sizeof(*key));
+	memcpy(key + 2, s->addr, (nk + nu) * sizeof(*key));
 	len = (2 + nk + nu) * sizeof(*key);
 	id = intern_find(g->stacks, key, len);
 	if (id != INTERN_NONE) {
@@ -389,9 +389,9 @@ static void add_sample(struct agent *a, struct group *g, const struct proc *p,
 	 * is the interrupted instruction only when the tick hit user mode;
 	 * otherwise it is where the system call will return to. */
 	for (i = 0; i < nk; i++)
-		locs[i] = loc_get(a, g, KERNEL_PID, s->kern[i], i == 0);
+		locs[i] = loc_get(a, g, KERNEL_PID, s->addr[i], i == 0);
 	for (i = 0; i < nu; i++)
-		locs[nk + i] = loc_get(a, g, p->pid, s->user[i], i == 0 && nk == 0);
+		locs[nk + i] = loc_get(a, g, p->pid, s->addr[nk + i], i == 0 && nk == 0);
 	si = pprof_add_sample(g->p, locs, nk + nu, vals, a->cfg.per_service ? 1 : 0);
 	if (a->cfg.per_service) {
 		struct pprof_label *l = &g->p->label[g->p->sample[si].label_off];

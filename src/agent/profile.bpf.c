@@ -2,7 +2,8 @@
 /* profile.bpf.c: one sample per CPU-clock tick (a per-CPU software perf
  * event at the configured frequency), with the kernel and user stacks
  * (frame pointers, walked by the kernel's bpf_get_stack), pid, tid, the
- * process name and cgroup, written to a ring buffer. Userspace (sampler.c)
+ * process name and cgroup, built in a per-CPU scratch record and copied to
+ * a ring buffer with only the frames present. Userspace (sampler.c)
  * consumes the ring every 250 ms and aggregates; nothing is aggregated here,
  * so no hash map can collide or fill, and a process that exits between two
  * drains is still fully accounted for (OTEL's design, ebpf.md §1.6).
@@ -28,6 +29,14 @@ struct {
 	__uint(max_entries, 256 * 1024);  /* resized by userspace */
 } samples SEC(".maps");
 
+/* The record being built: too large for the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_sample);
+} scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, CPU_STAT_N);
@@ -50,10 +59,11 @@ static __always_inline void count(__u32 stat)
 		*v += 1;
 }
 
-/* Frames from a bpf_get_stack() result (bytes, or a negative errno). */
-static __always_inline __u16 frames(long n)
+/* Frames from a bpf_get_stack() result (bytes, or a negative errno),
+ * masked so that the verifier knows the bound. */
+static __always_inline __u32 frames(long n)
 {
-	return n > 0 ? (__u16)(n / sizeof(__u64)) : 0;
+	return n > 0 ? (__u32)(n / sizeof(__u64)) & SAMPLE_MAX_DEPTH : 0;
 }
 
 SEC("perf_event")
@@ -63,6 +73,7 @@ int sample_cpu(struct bpf_perf_event_data *ctx)
 	__u32 pid = id >> 32;
 	struct task_struct *task;
 	struct cpu_sample *s;
+	__u32 zero = 0, nk, nu;
 	long n;
 
 	if (pid == 0)  /* the idle task */
@@ -75,11 +86,9 @@ int sample_cpu(struct bpf_perf_event_data *ctx)
 		count(CPU_STAT_FILTERED);
 		return 0;
 	}
-	s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
-	if (!s) {
-		count(CPU_STAT_LOST);
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
 		return 0;
-	}
 	task = (struct task_struct *)bpf_get_current_task();
 	s->pid = pid;
 	s->tid = (__u32)id;
@@ -88,18 +97,23 @@ int sample_cpu(struct bpf_perf_event_data *ctx)
 	s->flags = BPF_CORE_READ(task, flags) & PF_KTHREAD ? SAMPLE_KTHREAD : 0;
 
 	/* -EFAULT: no kernel stack (the tick hit user mode). */
-	n = bpf_get_stack(ctx, s->kern, sizeof(s->kern), 0);
+	n = bpf_get_stack(ctx, s->addr, SAMPLE_MAX_DEPTH * sizeof(__u64), 0);
 	if (n < 0 && n != -EFAULT)
 		count(CPU_STAT_KSTACK_ERR);
-	s->nkern = frames(n);
-	n = bpf_get_stack(ctx, s->user, sizeof(s->user), BPF_F_USER_STACK);
+	nk = frames(n);
+	n = bpf_get_stack(ctx, &s->addr[nk], SAMPLE_MAX_DEPTH * sizeof(__u64), BPF_F_USER_STACK);
 	if (n < 0 && !(s->flags & SAMPLE_KTHREAD))
 		count(CPU_STAT_USTACK_ERR);
-	s->nuser = frames(n);
+	nu = frames(n);
+	s->nkern = (__u16)nk;
+	s->nuser = (__u16)nu;
 
 	/* No wakeup: userspace polls on a timer, so a tick costs no context
 	 * switch (OTEL measured per-event wakeups at twice the agent's CPU). */
-	bpf_ringbuf_submit(s, BPF_RB_NO_WAKEUP);
+	if (bpf_ringbuf_output(&samples, s, SAMPLE_SIZE(nk + nu), BPF_RB_NO_WAKEUP) < 0) {
+		count(CPU_STAT_LOST);
+		return 0;
+	}
 	count(CPU_STAT_SAMPLES);
 	return 0;
 }

@@ -2,10 +2,13 @@
  * buffer for each CPU-clock tick, and the counters it keeps.
  *
  * Shared by the BPF side (types from vmlinux.h) and userspace (types from
- * <linux/types.h>); both see the same layout. Stacks are leaf first, as
- * bpf_get_stack() returns them: [0] is the interrupted instruction, the
- * rest are return addresses. Depth is capped at SAMPLE_MAX_DEPTH, the
- * kernel's default kernel.perf_event_max_stack. */
+ * <linux/types.h>); both see the same layout. addr[] holds the kernel stack
+ * (nkern frames) then the user stack (nuser frames), each leaf first as
+ * bpf_get_stack() returns them: the first is the interrupted instruction,
+ * the rest are return addresses. Only the frames present are written to the
+ * ring (SAMPLE_SIZE), so a typical tick takes a few hundred bytes, not 2 KiB.
+ * Depth is capped at SAMPLE_MAX_DEPTH per stack, the kernel's default
+ * kernel.perf_event_max_stack. */
 #ifndef STACKYARD_AGENT_SAMPLE_H
 #define STACKYARD_AGENT_SAMPLE_H
 
@@ -22,9 +25,12 @@ struct cpu_sample {
 	char comm[SAMPLE_COMM_LEN];     /* the process's (group leader's) name */
 	__u16 nkern, nuser;             /* frames in kern[], user[] */
 	__u32 flags;
-	__u64 kern[SAMPLE_MAX_DEPTH];
-	__u64 user[SAMPLE_MAX_DEPTH];
+	__u64 addr[2 * SAMPLE_MAX_DEPTH];
 };
+
+/* Bytes of a record with n frames in all. */
+#define SAMPLE_HEADER_SIZE (sizeof(struct cpu_sample) - 2 * SAMPLE_MAX_DEPTH * sizeof(__u64))
+#define SAMPLE_SIZE(n) (SAMPLE_HEADER_SIZE + (n) * sizeof(__u64))
 
 /* Per-CPU counters (an array map indexed by these). */
 enum cpu_stat {

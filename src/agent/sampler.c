@@ -120,16 +120,20 @@ static int perf_open(int cpu, unsigned freq)
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct sampler *s = ctx;
+	const struct cpu_sample *r = data;
 
-	if (len >= sizeof(struct cpu_sample))
-		s->fn(s->ctx, data);
+	if (len >= SAMPLE_HEADER_SIZE && r->nkern <= SAMPLE_MAX_DEPTH &&
+	    r->nuser <= SAMPLE_MAX_DEPTH && len >= SAMPLE_SIZE((size_t)r->nkern + r->nuser))
+		s->fn(s->ctx, r);
 	return 0;
 }
 
-/* Half a second of ticks on every CPU, a power of two as the kernel asks. */
+/* Two seconds of ticks on every CPU at 32 frames each (a power of two, as
+ * the kernel asks): room for the loop to stall while it symbolizes a large
+ * binary for the first time. */
 static unsigned ring_size(unsigned freq, unsigned ncpus)
 {
-	uint64_t want = (uint64_t)freq * ncpus * sizeof(struct cpu_sample) / 2;
+	uint64_t want = (uint64_t)freq * ncpus * SAMPLE_SIZE(32) * 2;
 	unsigned sz = RING_MIN;
 
 	while (sz < want && sz < RING_MAX)

@@ -9,7 +9,15 @@ LISTEN=${LISTEN:-127.0.0.1:7117}
 DATA=${DATA:-data}
 URL="http://$LISTEN"
 
-"$BIN/stackyard" server --listen "$LISTEN" --data "$DATA" &
+# Profile this machine too (stackyard server --agent) where eBPF is permitted.
+AGENT=()
+if "$BIN/stackyard" agent --check >/dev/null 2>&1; then
+	AGENT=(--agent)
+	echo "eBPF is permitted here: the server also profiles this machine (--agent)"
+else
+	echo "not profiling this machine: $("$BIN/stackyard" agent --check 2>&1 | tail -1)"
+fi
+"$BIN/stackyard" server --listen "$LISTEN" --data "$DATA" "${AGENT[@]}" &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null; wait $pid' INT TERM
 for _ in $(seq 100); do

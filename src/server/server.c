@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../agent/inserver.h"
 #include "../query/selector.h"
 #include "../scrape/config.h"
 #include "../scrape/scrape.h"
@@ -29,7 +30,9 @@ static const char usage[] =
 	"  --max-labels N         labels per series (default 30)\n"
 	"  --max-connections N    concurrent connections (default 256)\n"
 	"  --config FILE          YAML configuration: scrape_configs (docs/CONFIG.md)\n"
-	"  --check-config         check --config and exit (0: valid; 1: errors, with lines)\n";
+	"  --check-config         check --config and exit (0: valid; 1: errors, with lines)\n"
+	"  --agent                also profile this machine with the eBPF agent (19 Hz,\n"
+	"                         10 s profiles straight into the store; needs root)\n";
 
 static void logf_(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -130,6 +133,7 @@ static int parse_opts(int argc, char **argv, struct server_config *c)
 		{"max-connections", required_argument, NULL, 'C'},
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", no_argument, NULL, 'K'},
+		{"agent", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -150,6 +154,7 @@ static int parse_opts(int argc, char **argv, struct server_config *c)
 		case 'C': rc = size_opt("--max-connections", optarg, &n); c->http.max_conns = (unsigned)n; break;
 		case 'c': c->config = optarg; break;
 		case 'K': c->check_config = 1; break;
+		case 'A': c->agent = 1; break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -184,6 +189,7 @@ int server_main(int argc, char **argv)
 	struct api a = {0};
 	struct maint m = {0};
 	struct http_server *http = NULL;
+	struct inserver *agent = NULL;
 	pthread_t maint_thread;
 	struct err e = {0};
 	sigset_t set;
@@ -242,6 +248,15 @@ int server_main(int argc, char **argv)
 		scrape_config_free(scfg);
 		return 1;
 	}
+	if (cfg.agent && inserver_start(NULL, a.store, &agent, &e) < 0) {
+		logf_("error", "--agent: %s", e.msg);
+		http_stop(http);
+		scraper_stop(a.scraper);
+		scrape_config_free(scfg);
+		store_close(a.store);
+		metrics_free(a.metrics);
+		return 1;
+	}
 	m.a = &a;
 	m.every = cfg.maintain_every;
 	pthread_mutex_init(&m.mu, NULL);
@@ -254,6 +269,7 @@ int server_main(int argc, char **argv)
 	logf_("info", "signal %d: finishing requests in flight and closing", sig);
 	a.ready = 0;
 	http_stop(http);
+	inserver_stop(agent);
 	scraper_stop(a.scraper);
 	scrape_config_free(scfg);
 	pthread_mutex_lock(&m.mu);

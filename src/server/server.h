@@ -25,6 +25,7 @@ struct server_config {
 	int64_t maintain_every;         /* ns; default 60 s */
 	const char *config;             /* --config FILE, or NULL */
 	int check_config;               /* --check-config */
+	int agent;                      /* --agent: the eBPF agent, into the store */
 };
 
 struct server;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
 #include "../base/intern.h"
 #include "../base/u64map.h"
 #include "../base/xalloc.h"
@@ -415,6 +416,52 @@ static void on_sample(void *ctx, const struct cpu_sample *s)
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/* pprof takes the first mapping for the main binary ("File:" in go tool
+ * pprof): move the executable's mapping first, if the profile has one. */
+static void main_mapping_first(struct group *g)
+{
+	const char *exe = labelset_get(&g->labels, "exe");
+	struct pprof_profile *p = g->p;
+	struct pprof_mapping t;
+	uint32_t m, j;
+
+	if (!exe || !*exe)
+		return;
+	for (m = 0; m < p->nmapping; m++) {
+		struct pprof_str f = pprof_s(p, p->mapping[m].filename);
+		if (f.len == strlen(exe) && !memcmp(f.ptr, exe, f.len))
+			break;
+	}
+	if (m == 0 || m == p->nmapping)
+		return;
+	t = p->mapping[0];
+	p->mapping[0] = p->mapping[m];
+	p->mapping[m] = t;
+	p->mapping[0].id = 1;
+	p->mapping[m].id = m + 1;
+	for (j = 0; j < p->nlocation; j++) {
+		if (p->location[j].mapping == 1)
+			p->location[j].mapping = m + 1;
+		else if (p->location[j].mapping == m + 1)
+			p->location[j].mapping = 1;
+	}
+}
+
+/* The labels as pprof comments ("pid=42"), so that a profile written to a
+ * file (--output) still says whose it is; go tool pprof -comments. */
+static void label_comments(struct group *g)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < g->labels.n; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "%s=%s", g->labels.l[i].name, g->labels.l[i].value);
+		pprof_add_comment(g->p, pprof_intern(g->p, (char *)b.data, b.len));
+	}
+	buf_release(&b);
+}
+
 static void emit_all(struct agent *a, int64_t now)
 {
 	size_t i;
@@ -426,6 +473,8 @@ static void emit_all(struct agent *a, int64_t now)
 
 		g->p->time_nanos = a->start;
 		g->p->duration_nanos = now - a->start;
+		main_mapping_first(g);
+		label_comments(g);
 		ap.p = g->p;
 		ap.labels = g->labels.l;
 		ap.nlabels = g->labels.n;

@@ -84,6 +84,7 @@ void push_enqueue(struct push *q, char *path, uint8_t *body, size_t len)
 {
 	struct item *it;
 	uint64_t dropped, total;
+	size_t queued, bytes;
 
 	if (len > q->cfg.max_bytes) {
 		free(path);
@@ -102,6 +103,8 @@ void push_enqueue(struct push *q, char *path, uint8_t *body, size_t len)
 	pthread_mutex_lock(&q->mu);
 	dropped = make_room(q, len);
 	total = q->st.dropped;
+	queued = q->st.queued + 1;
+	bytes = q->st.queued_bytes + len;
 	if (q->tail)
 		q->tail->next = it;
 	else
@@ -113,7 +116,8 @@ void push_enqueue(struct push *q, char *path, uint8_t *body, size_t len)
 	pthread_mutex_unlock(&q->mu);
 	if (dropped)
 		agent_log("warn", "push: queue full: dropped the %" PRIu64 " oldest profile(s) "
-			  "(%" PRIu64 " dropped so far)", dropped, total);
+			  "(%" PRIu64 " dropped so far); %zu bytes in %zu profiles queued, cap %zu bytes",
+			  dropped, total, bytes, queued, q->cfg.max_bytes);
 }
 
 static size_t on_reply(char *p, size_t size, size_t n, void *ctx)
@@ -243,6 +247,8 @@ static void *worker(void *arg)
 		}
 		q->st.retries++;
 		requeue(q, it);
+		if (q->stop)  /* one last attempt each when stopping, no backoff */
+			break;
 		backoff = backoff ? backoff * 2 : q->cfg.backoff_min;
 		if (backoff > q->cfg.backoff_max)
 			backoff = q->cfg.backoff_max;

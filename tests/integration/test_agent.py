@@ -1,0 +1,277 @@
+"""The eBPF agent on this machine: real workloads (C built with frame
+pointers, a stripped Go binary, a syscall-heavy program), the real agent,
+`go tool pprof` and the real server as oracles.
+
+eBPF needs root (or CAP_BPF and CAP_PERFMON). Where `stackyard agent
+--check` says it is not permitted, these tests are skipped with its
+message; everywhere else they run.
+"""
+import glob
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import STACKYARD_BIN
+from test_server import Server, free_port
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent")
+FREQ = "499"          # high, so that a few seconds give thousands of samples
+RATIO = 0.75          # heavy / (heavy + light) by construction
+TOLERANCE = 0.05      # +-5 percentage points
+
+
+@pytest.fixture(scope="module")
+def permitted(stackyard):
+    r = stackyard("agent", "--check")
+    if r.returncode != 0:
+        pytest.skip("eBPF sampling is not permitted here: %s" % r.stderr.strip())
+
+
+@pytest.fixture(scope="module")
+def workloads(tmp_path_factory):
+    d = tmp_path_factory.mktemp("workloads")
+    exe = {n: str(d / n) for n in ("burn_c", "sysc", "burn_go")}
+    for src, name in (("burn.c", "burn_c"), ("sysc.c", "sysc")):
+        subprocess.run(["cc", "-O1", "-fno-omit-frame-pointer", "-o", exe[name],
+                        os.path.join(HERE, src)], check=True)
+    env = dict(os.environ, GO111MODULE="off", GOFLAGS="",
+               GOCACHE=os.environ.get("GOCACHE", str(d / "gocache")))
+    subprocess.run(["go", "build", "-ldflags=-s -w", "-o", exe["burn_go"],
+                    os.path.join(HERE, "burn.go")], check=True, env=env)
+    sections = subprocess.run(["readelf", "-S", exe["burn_go"]], check=True,
+                              stdout=subprocess.PIPE, text=True).stdout
+    assert ".symtab" not in sections and ".gopclntab" in sections, \
+        "burn_go should be stripped (no .symtab) and keep .gopclntab"
+    return exe
+
+
+class Agent:
+    """`stackyard agent ARGS` in the background, its log in a file."""
+
+    def __init__(self, tmp, *args):
+        self.logpath = str(tmp / ("agent-%d.log" % time.monotonic_ns()))
+        self.logf = open(self.logpath, "wb")
+        self.proc = subprocess.Popen([STACKYARD_BIN, "agent"] + [str(a) for a in args],
+                                     stdout=self.logf, stderr=self.logf)
+        deadline = time.time() + 20
+        while "sampling every CPU" not in self.log():
+            assert self.proc.poll() is None, "agent exited:\n" + self.log()
+            assert time.time() < deadline, "agent did not start:\n" + self.log()
+            time.sleep(0.05)
+
+    def log(self):
+        with open(self.logpath, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def rss_kb(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        rc = self.proc.wait(timeout=30)
+        self.logf.close()
+        assert rc == 0, "agent exited %d:\n%s" % (rc, self.log())
+        return self.log()
+
+
+def top(stackyard, files):
+    """{function: flat cpu ns} of the merge of files."""
+    rows = stackyard.top(files, sample_type="cpu")["rows"]
+    return {r["name"]: r["flat"] for r in rows}
+
+
+def comments(path):
+    """The profile's comments (the agent writes its labels there)."""
+    raw = subprocess.run(["go", "tool", "pprof", "-comments", path], check=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True).stdout
+    return dict(line.split("=", 1) for line in raw.splitlines() if "=" in line)
+
+
+def build_id(path):
+    out = subprocess.run(["readelf", "-n", path], check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
+    m = re.search(r"Build ID: ([0-9a-f]+)", out)
+    return m.group(1) if m else ""
+
+
+@pytest.fixture(scope="module")
+def run(permitted, workloads, tmp_path_factory):
+    """One agent run (2 s intervals, files to a directory) over workloads all
+    started after the agent: C and Go CPU burners, a syscall-heavy program
+    and a short one that exits in the middle of an interval."""
+    tmp = tmp_path_factory.mktemp("agentrun")
+    out = tmp / "out"
+    agent = Agent(tmp, "--output", out, "--frequency", FREQ, "--interval", "2s",
+                  "--comm", "burn_c", "--comm", "burn_go", "--comm", "sysc",
+                  "--label", "env=agenttest")
+    started = time.time()
+    procs = {
+        "c": subprocess.Popen([workloads["burn_c"], "4"]),
+        "go": subprocess.Popen([workloads["burn_go"], "4"]),
+        "sysc": subprocess.Popen([workloads["sysc"], "3"]),
+        "short": subprocess.Popen([workloads["burn_c"], "0.8", "--short"]),
+    }
+    exited = {}
+    while len(exited) < len(procs):
+        for k, p in procs.items():
+            if k not in exited and p.poll() is not None:
+                assert p.returncode == 0, "workload %s failed" % k
+                exited[k] = time.time()
+        time.sleep(0.02)
+    time.sleep(0.5)
+    log = agent.stop()
+    return {"out": str(out), "pids": {k: p.pid for k, p in procs.items()},
+            "started": started, "exited": exited, "log": log, "exe": workloads}
+
+
+def files_of(run, key, comm):
+    files = sorted(glob.glob(os.path.join(run["out"], "%s-%d-*.pb.gz" %
+                                          (comm, run["pids"][key]))))
+    assert files, "no profile of %s (pid %d) in %s: %s\nagent log:\n%s" % (
+        comm, run["pids"][key], run["out"], os.listdir(run["out"]), run["log"])
+    return files
+
+
+def assert_ratio(flat, heavy, light, where):
+    assert heavy in flat and light in flat, \
+        "%s: %s and %s not both named; top: %s" % (where, heavy, light,
+                                                   sorted(flat.items(), key=lambda x: -x[1])[:10])
+    share = flat[heavy] / (flat[heavy] + flat[light])
+    assert abs(share - RATIO) <= TOLERANCE, \
+        "%s: %s has %.1f%% of %s+%s, want %.0f%% +- %.0f" % (
+            where, heavy, 100 * share, heavy, light, 100 * RATIO, 100 * TOLERANCE)
+
+
+def test_c_workload_functions_and_ratio(stackyard, run):
+    flat = top(stackyard, files_of(run, "c", "burn_c"))
+    assert_ratio(flat, "heavy_work", "light_work", "C workload")
+
+
+def test_stripped_go_workload_functions_and_ratio(stackyard, run):
+    flat = top(stackyard, files_of(run, "go", "burn_go"))
+    assert_ratio(flat, "main.heavyWork", "main.lightWork", "stripped Go workload")
+
+
+def test_kernel_frames_of_a_syscall_heavy_workload(stackyard, run):
+    files = files_of(run, "sysc", "sysc")
+    merged = os.path.join(run["out"], "..", "sysc-merged.pb.gz")
+    stackyard.ok("pprof", "merge", "-o", merged, *files)
+    folded = stackyard.ok("pprof", "convert", "--to", "folded", "--sample-type", "cpu",
+                          merged).stdout
+    total = in_read = 0
+    for line in folded.splitlines():
+        stack, n = line.rsplit(" ", 1)
+        frames = stack.split(";")
+        total += int(n)
+        # The kernel's read path above the program's main, both named. (The
+        # caller of libc's read, read_zeros, is skipped by any frame-pointer
+        # walk while inside the syscall: read keeps no frame of its own.)
+        if "main" in frames and "ksys_read" in frames and \
+                frames.index("main") < frames.index("ksys_read"):
+            in_read += int(n)
+    assert total > 0
+    assert in_read / total >= 0.5, \
+        "only %d of %d ns under main -> ksys_read:\n%s" % (in_read, total, folded[:3000])
+
+
+def test_process_exiting_mid_interval_is_reported(stackyard, run):
+    files = files_of(run, "short", "burn_c")
+    flat = top(stackyard, files)
+    assert flat.get("short_work", 0) > 0, flat
+    # The process was gone before its interval ended: its profile was
+    # emitted after it exited, symbolized from what was read while it ran.
+    start_ms = int(files[-1].rsplit("-", 1)[1].split(".")[0])
+    assert run["exited"]["short"] < start_ms / 1000 + 2.0
+
+
+def test_processes_started_after_the_agent_are_labelled(stackyard, run):
+    files = files_of(run, "c", "burn_c")
+    c = comments(files[0])
+    assert c["pid"] == str(run["pids"]["c"])
+    assert c["comm"] == "burn_c" and c["service_name"] == "burn_c"
+    assert c["exe"] == run["exe"]["burn_c"]
+    assert c["build_id"] == build_id(run["exe"]["burn_c"]) != ""
+    assert c["node"] == socket.gethostname()
+    assert c["env"] == "agenttest"
+    with open("/proc/self/cgroup") as f:
+        mine = [l.split(":", 2)[2].strip() for l in f if l.startswith("0::")]
+    if mine:  # the workload inherited the test's cgroup
+        assert c["cgroup"] == mine[0]
+
+
+def test_output_files_decode_with_go_tool_pprof(oracle, run):
+    files = glob.glob(os.path.join(run["out"], "*.pb.gz"))
+    assert files
+    for f in files:
+        raw = oracle.raw(f)
+        assert "PeriodType: cpu nanoseconds" in raw, raw[:500]
+        assert "samples/count cpu/nanoseconds" in raw, raw[:500]
+        assert "Period: %d" % (10**9 // int(FREQ)) in raw, raw[:500]
+
+
+def test_nothing_lost_and_filters_count(run):
+    last = [l for l in run["log"].splitlines() if "agent: stopped" in l][-1]
+    m = re.search(r"(\d+) samples, (\d+) lost", last)
+    assert m and int(m.group(1)) > 1000 and int(m.group(2)) == 0, last
+
+
+def query_top(srv, selector):
+    q = urllib.parse.urlencode({"query": selector, "from": "now-10m", "until": "now",
+                                "format": "top"})
+    status, body, _ = srv.get("/api/v1/query?" + q)
+    assert status == 200, body
+    import json
+    return {r["name"]: r["flat"] for r in json.loads(body)["rows"]}
+
+
+def test_push_to_a_real_server(stackyard, permitted, workloads, tmp_path):
+    srv = Server(tmp_path / "data")
+    try:
+        agent = Agent(tmp_path, "--server", srv.url, "--frequency", FREQ,
+                      "--interval", "1s", "--comm", "burn_c", "--label", "env=pushtest")
+        p = subprocess.Popen([workloads["burn_c"], "3"])
+        assert p.wait(timeout=30) == 0
+        time.sleep(0.3)
+        log = agent.stop()
+        assert re.search(r"push: [1-9]\d* sent, 0 rejected, 0 dropped", log), log
+        flat = query_top(srv, 'process_cpu:cpu:nanoseconds:cpu:nanoseconds'
+                         '{service_name="burn_c",env="pushtest",pid="%d"}' % p.pid)
+        assert_ratio(flat, "heavy_work", "light_work", "pushed profiles")
+    finally:
+        srv.stop()
+
+
+def test_down_server_costs_bounded_memory_and_drops_are_counted(
+        permitted, workloads, tmp_path):
+    cap = 6000
+    port = free_port()  # nothing listens there
+    agent = Agent(tmp_path, "--server", "http://127.0.0.1:%d" % port, "--frequency", FREQ,
+                  "--interval", "100ms", "--comm", "burn_c", "--queue-bytes", cap)
+    p = subprocess.Popen([workloads["burn_c"], "5"])
+    time.sleep(1.5)
+    rss_early = agent.rss_kb()
+    assert p.wait(timeout=30) == 0
+    rss_late = agent.rss_kb()
+    log = agent.stop()
+    full = re.findall(r"queue full: dropped the \d+ oldest profile\(s\) \((\d+) dropped so far\); "
+                      r"(\d+) bytes in \d+ profiles queued, cap (\d+) bytes", log)
+    assert full, log
+    assert all(int(b) <= cap and int(c) == cap for _, b, c in full), full
+    assert int(full[-1][0]) >= 5, full[-1]
+    m = re.search(r"push: 0 sent, 0 rejected, (\d+) dropped", log)
+    assert m and int(m.group(1)) >= int(full[-1][0]), log
+    # ~40 intervals of profiles were made after the first sample; none
+    # could be sent; memory did not follow.
+    assert rss_late - rss_early < 4096, (rss_early, rss_late)
+    assert rss_late < 40 * 1024, rss_late

@@ -64,10 +64,11 @@ static long sysctl_long(const char *path)
 static int not_permitted(struct err *e, const char *what, int code)
 {
 	return err_set(e, code,
-		       "%s is not permitted: run as root, or grant CAP_BPF and CAP_PERFMON "
-		       "(Linux 5.8+; CAP_SYS_ADMIN before) to bin/stackyard; "
-		       "kernel.perf_event_paranoid=%ld (perf events need <= -1 without "
-		       "CAP_PERFMON), kernel.unprivileged_bpf_disabled=%ld",
+		       "%s is not permitted: run the agent as root, or give it CAP_BPF and "
+		       "CAP_PERFMON (Linux 5.8+; CAP_SYS_ADMIN before); here "
+		       "kernel.perf_event_paranoid=%ld (CPU-wide perf events need <= 0 without "
+		       "CAP_PERFMON) and kernel.unprivileged_bpf_disabled=%ld (BPF needs CAP_BPF "
+		       "when >= 1)",
 		       what, sysctl_long("/proc/sys/kernel/perf_event_paranoid"),
 		       sysctl_long("/proc/sys/kernel/unprivileged_bpf_disabled"));
 }

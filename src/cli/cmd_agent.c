@@ -227,25 +227,29 @@ static int run(struct agent_opts *o)
 	struct err e = {0};
 	int rc = 0;
 
-	if (o->output && !o->check && mkdir(o->output, 0755) < 0 && errno != EEXIST)
-		return cli_fail("--output %s: %s", o->output, strerror(errno));
-	if ((!o->output || o->server) && !o->check) {
-		pc.server = client_default_server(o->server);
-		pc.max_bytes = o->queue_bytes;
-		if (push_new(&pc, &b.q, &e) < 0)
-			return cli_fail("%s", e.msg);
-	}
 	o->cfg.emit = emit_both;
 	o->cfg.emit_ctx = &b;
-	if (agent_new(&o->cfg, &a, &e) < 0) {
-		push_free(b.q, 0, NULL);
+	/* The sampler first: where eBPF is not permitted, that is the one
+	 * error, and nothing has been created. */
+	if (agent_new(&o->cfg, &a, &e) < 0)
 		return cli_fail("agent: %s", e.msg);
-	}
 	if (o->check) {
 		printf("agent: eBPF sampling is permitted here (%u Hz)\n",
 		       o->cfg.frequency ? o->cfg.frequency : 19);
 		agent_free(a);
 		return 0;
+	}
+	if (o->output && mkdir(o->output, 0755) < 0 && errno != EEXIST) {
+		agent_free(a);
+		return cli_fail("--output %s: %s", o->output, strerror(errno));
+	}
+	if (!o->output || o->server) {
+		pc.server = client_default_server(o->server);
+		pc.max_bytes = o->queue_bytes;
+		if (push_new(&pc, &b.q, &e) < 0) {
+			agent_free(a);
+			return cli_fail("%s", e.msg);
+		}
 	}
 	running = a;
 	signal(SIGINT, on_signal);

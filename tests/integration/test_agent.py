@@ -275,3 +275,43 @@ def test_down_server_costs_bounded_memory_and_drops_are_counted(
     # could be sent; memory did not follow.
     assert rss_late - rss_early < 4096, (rss_early, rss_late)
     assert rss_late < 40 * 1024, rss_late
+
+
+def test_not_permitted_says_what_is_missing(stackyard, permitted, tmp_path):
+    """As an unprivileged user (setpriv drops root): one line naming the
+    capabilities and the sysctls, exit 1, nothing written."""
+    import shutil
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv (util-linux) is not installed")
+    out = tmp_path / "out"
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        STACKYARD_BIN, "agent", "--output", str(out)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    for word in ("not permitted", "CAP_BPF", "CAP_PERFMON", "kernel.perf_event_paranoid",
+                 "kernel.unprivileged_bpf_disabled"):
+        assert word in lines[0], lines[0]
+    assert not out.exists() or not os.listdir(out)
+
+
+def test_per_service_and_pid_filter(stackyard, permitted, workloads, tmp_path):
+    """--per-service: one profile for two burn_c processes, each sample with a
+    numeric pid label; --pid selects processes (a third burn_c is left out)."""
+    a = subprocess.Popen([workloads["burn_c"], "3"])
+    b = subprocess.Popen([workloads["burn_c"], "3"])
+    c = subprocess.Popen([workloads["burn_c"], "3"])  # not selected
+    out = tmp_path / "out"
+    agent = Agent(tmp_path, "--output", out, "--frequency", FREQ, "--interval", "1s",
+                  "--per-service", "--pid", a.pid, "--pid", b.pid)
+    time.sleep(2.2)
+    log = agent.stop()
+    for p in (a, b, c):
+        p.wait(timeout=30)
+    files = sorted(glob.glob(str(out / "*.pb.gz")))
+    assert files and all(re.search(r"/burn_c-\d+\.pb\.gz$", f) for f in files), (files, log)
+    raw = subprocess.run(["go", "tool", "pprof", "-raw", files[0]], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    pids = set(int(x) for x in re.findall(r"pid:\[(\d+)\]", raw))
+    assert pids == {a.pid, b.pid}, (pids, a.pid, b.pid, c.pid)

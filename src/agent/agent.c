@@ -526,23 +526,20 @@ static void interval_end(struct agent *a, int64_t now)
 
 int agent_run(struct agent *a, struct err *e)
 {
-	int64_t next = a->start + a->cfg.interval;
+	int64_t next = a->start + a->cfg.interval, tick = now_ns() + POLL_NS;
 	int rc = 0;
 
 	while (!a->stop) {
-		int64_t now = now_ns(), wait = next - now;
-		struct timespec ts;
-		if (wait > POLL_NS)
-			wait = POLL_NS;
-		if (wait > 0) {
-			ts.tv_sec = wait / AGENT_NS_PER_SEC;
-			ts.tv_nsec = wait % AGENT_NS_PER_SEC;
-			nanosleep(&ts, NULL);
-		}
-		if ((rc = sampler_poll(a->sampler, e)) < 0)
+		int64_t now = now_ns(), until = tick < next ? tick : next;
+		int ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
+
+		/* Returns early only for a new process (see sampler_poll). */
+		if ((rc = sampler_poll(a->sampler, ms, e)) < 0)
 			break;
 		rc = 0;
 		now = now_ns();
+		if (now >= tick)
+			tick = now + POLL_NS;
 		if (now >= next) {
 			interval_end(a, now);
 			next += a->cfg.interval;
@@ -550,7 +547,7 @@ int agent_run(struct agent *a, struct err *e)
 				next = now + a->cfg.interval;
 		}
 	}
-	sampler_poll(a->sampler, NULL);
+	sampler_poll(a->sampler, 0, NULL);
 	interval_end(a, now_ns());
 	return rc;
 }

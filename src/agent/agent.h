@@ -1,7 +1,9 @@
 /* agent: whole-machine CPU profiles from the eBPF sampler, one pprof per
  * process (or per service) per interval.
  *
- * The loop (agent_run) consumes the sampler's ring buffer every 250 ms.
+ * The loop (agent_run) consumes the sampler's ring buffer every 250 ms,
+ * and at once when a process is sampled for the first time (so that its
+ * maps are read while it lives).
  * Each sample is aggregated straight into the pprof of its process for the
  * current interval: a stack seen for the first time in the interval is
  * symbolized at once (so a process that exits before the interval ends is

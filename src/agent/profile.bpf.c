@@ -51,6 +51,16 @@ struct {
 	__type(value, __u8);
 } pids SEC(".maps");
 
+/* Processes already announced. The first tick of any other wakes userspace
+ * at once, so that it reads the new process's maps while it lives: a
+ * program that runs for a few milliseconds is still named. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} known SEC(".maps");
+
 static __always_inline void count(__u32 stat)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
@@ -74,6 +84,8 @@ int sample_cpu(struct bpf_perf_event_data *ctx)
 	struct task_struct *task;
 	struct cpu_sample *s;
 	__u32 zero = 0, nk, nu;
+	__u64 wake = BPF_RB_NO_WAKEUP;
+	__u8 one = 1;
 	long n;
 
 	if (pid == 0)  /* the idle task */
@@ -108,9 +120,14 @@ int sample_cpu(struct bpf_perf_event_data *ctx)
 	s->nkern = (__u16)nk;
 	s->nuser = (__u16)nu;
 
-	/* No wakeup: userspace polls on a timer, so a tick costs no context
-	 * switch (OTEL measured per-event wakeups at twice the agent's CPU). */
-	if (bpf_ringbuf_output(&samples, s, SAMPLE_SIZE(nk + nu), BPF_RB_NO_WAKEUP) < 0) {
+	/* No wakeup but for a new process: userspace polls on a timer, so a
+	 * tick costs no context switch (OTEL measured per-event wakeups at
+	 * twice the agent's CPU). */
+	if (!bpf_map_lookup_elem(&known, &pid)) {
+		bpf_map_update_elem(&known, &pid, &one, BPF_ANY);
+		wake = BPF_RB_FORCE_WAKEUP;
+	}
+	if (bpf_ringbuf_output(&samples, s, SAMPLE_SIZE(nk + nu), wake) < 0) {
 		count(CPU_STAT_LOST);
 		return 0;
 	}

@@ -273,10 +273,14 @@ void sampler_close(struct sampler *s)
 	free(s);
 }
 
-int sampler_poll(struct sampler *s, struct err *e)
+int sampler_poll(struct sampler *s, int timeout_ms, struct err *e)
 {
-	int n = ring_buffer__consume(s->ring);
+	int n = timeout_ms > 0 ? ring_buffer__poll(s->ring, timeout_ms) : 0;
 
+	if (n == -EINTR)
+		n = 0;
+	if (n >= 0)
+		n = ring_buffer__consume(s->ring);
 	if (n < 0)
 		return err_set(e, n, "reading the ring buffer: %s", strerror(-n));
 	return n;

@@ -40,8 +40,10 @@ int sampler_open(const struct sampler_config *c, sampler_fn fn, void *ctx,
 		 struct sampler **out, struct err *e);
 void sampler_close(struct sampler *s);
 
-/* Consumes every record waiting. Returns how many, or a negative errno. */
-int sampler_poll(struct sampler *s, struct err *e);
+/* Waits up to timeout_ms (0: not at all) for the first tick of a process
+ * not seen before (the BPF side wakes the ring only for those), then
+ * consumes every record waiting. Returns how many, or a negative errno. */
+int sampler_poll(struct sampler *s, int timeout_ms, struct err *e);
 
 /* The BPF counters summed over CPUs (enum cpu_stat). */
 void sampler_stats(const struct sampler *s, uint64_t out[CPU_STAT_N]);

@@ -84,6 +84,12 @@ class Agent:
         return self.log()
 
 
+def sanitized():
+    """Whether the binary under test is an AddressSanitizer build."""
+    with open(STACKYARD_BIN, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def top(stackyard, files):
     """{function: flat cpu ns} of the merge of files."""
     rows = stackyard.top(files, sample_type="cpu")["rows"]
@@ -108,8 +114,9 @@ def build_id(path):
 @pytest.fixture(scope="module")
 def run(permitted, workloads, tmp_path_factory):
     """One agent run (2 s intervals, files to a directory) over workloads all
-    started after the agent: C and Go CPU burners, a syscall-heavy program
-    and a short one that exits in the middle of an interval."""
+    started after the agent: C and Go CPU burners (2 s of CPU each: about
+    1000 samples at 499 Hz however loaded the machine is), a syscall-heavy
+    program and a short one that exits in the middle of an interval."""
     tmp = tmp_path_factory.mktemp("agentrun")
     out = tmp / "out"
     agent = Agent(tmp, "--output", out, "--frequency", FREQ, "--interval", "2s",
@@ -117,10 +124,10 @@ def run(permitted, workloads, tmp_path_factory):
                   "--label", "env=agenttest")
     started = time.time()
     procs = {
-        "c": subprocess.Popen([workloads["burn_c"], "4"]),
-        "go": subprocess.Popen([workloads["burn_go"], "4"]),
-        "sysc": subprocess.Popen([workloads["sysc"], "3"]),
-        "short": subprocess.Popen([workloads["burn_c"], "0.8", "--short"]),
+        "c": subprocess.Popen([workloads["burn_c"], "2"]),
+        "go": subprocess.Popen([workloads["burn_go"], "2"]),
+        "sysc": subprocess.Popen([workloads["sysc"], "1.5"]),
+        "short": subprocess.Popen([workloads["burn_c"], "0.3", "--short"]),
     }
     exited = {}
     while len(exited) < len(procs):
@@ -223,7 +230,8 @@ def test_output_files_decode_with_go_tool_pprof(oracle, run):
 def test_nothing_lost_and_filters_count(run):
     last = [l for l in run["log"].splitlines() if "agent: stopped" in l][-1]
     m = re.search(r"(\d+) samples, (\d+) lost", last)
-    assert m and int(m.group(1)) > 1000 and int(m.group(2)) == 0, last
+    # 5.8 s of CPU time at 499 Hz: about 2900 samples
+    assert m and int(m.group(1)) > 2000 and int(m.group(2)) == 0, last
 
 
 def query_top(srv, selector):
@@ -240,8 +248,8 @@ def test_push_to_a_real_server(stackyard, permitted, workloads, tmp_path):
     try:
         agent = Agent(tmp_path, "--server", srv.url, "--frequency", FREQ,
                       "--interval", "1s", "--comm", "burn_c", "--label", "env=pushtest")
-        p = subprocess.Popen([workloads["burn_c"], "3"])
-        assert p.wait(timeout=30) == 0
+        p = subprocess.Popen([workloads["burn_c"], "2"])
+        assert p.wait(timeout=60) == 0
         time.sleep(0.3)
         log = agent.stop()
         assert re.search(r"push: [1-9]\d* sent, 0 rejected, 0 dropped", log), log
@@ -258,10 +266,10 @@ def test_down_server_costs_bounded_memory_and_drops_are_counted(
     port = free_port()  # nothing listens there
     agent = Agent(tmp_path, "--server", "http://127.0.0.1:%d" % port, "--frequency", FREQ,
                   "--interval", "100ms", "--comm", "burn_c", "--queue-bytes", cap)
-    p = subprocess.Popen([workloads["burn_c"], "5"])
+    p = subprocess.Popen([workloads["burn_c"], "3"])
     time.sleep(1.5)
     rss_early = agent.rss_kb()
-    assert p.wait(timeout=30) == 0
+    assert p.wait(timeout=60) == 0
     rss_late = agent.rss_kb()
     log = agent.stop()
     full = re.findall(r"queue full: dropped the \d+ oldest profile\(s\) \((\d+) dropped so far\); "
@@ -271,10 +279,12 @@ def test_down_server_costs_bounded_memory_and_drops_are_counted(
     assert int(full[-1][0]) >= 5, full[-1]
     m = re.search(r"push: 0 sent, 0 rejected, (\d+) dropped", log)
     assert m and int(m.group(1)) >= int(full[-1][0]), log
-    # ~40 intervals of profiles were made after the first sample; none
-    # could be sent; memory did not follow.
-    assert rss_late - rss_early < 4096, (rss_early, rss_late)
-    assert rss_late < 40 * 1024, rss_late
+    # Dozens of intervals of profiles were made after the first RSS reading
+    # and none could be sent; memory did not follow. (Not under ASan, whose
+    # quarantine keeps freed memory resident by design.)
+    if not sanitized():
+        assert rss_late - rss_early < 4096, (rss_early, rss_late)
+        assert rss_late < 40 * 1024, rss_late
 
 
 def test_not_permitted_says_what_is_missing(stackyard, permitted, tmp_path):
@@ -299,16 +309,16 @@ def test_not_permitted_says_what_is_missing(stackyard, permitted, tmp_path):
 def test_per_service_and_pid_filter(stackyard, permitted, workloads, tmp_path):
     """--per-service: one profile for two burn_c processes, each sample with a
     numeric pid label; --pid selects processes (a third burn_c is left out)."""
-    a = subprocess.Popen([workloads["burn_c"], "3"])
-    b = subprocess.Popen([workloads["burn_c"], "3"])
-    c = subprocess.Popen([workloads["burn_c"], "3"])  # not selected
+    a = subprocess.Popen([workloads["burn_c"], "1"])
+    b = subprocess.Popen([workloads["burn_c"], "1"])
+    c = subprocess.Popen([workloads["burn_c"], "1"])  # not selected
     out = tmp_path / "out"
     agent = Agent(tmp_path, "--output", out, "--frequency", FREQ, "--interval", "1s",
                   "--per-service", "--pid", a.pid, "--pid", b.pid)
-    time.sleep(2.2)
-    log = agent.stop()
     for p in (a, b, c):
-        p.wait(timeout=30)
+        assert p.wait(timeout=60) == 0
+    time.sleep(0.3)
+    log = agent.stop()
     files = sorted(glob.glob(str(out / "*.pb.gz")))
     assert files and all(re.search(r"/burn_c-\d+\.pb\.gz$", f) for f in files), (files, log)
     raw = subprocess.run(["go", "tool", "pprof", "-raw", files[0]], check=True,

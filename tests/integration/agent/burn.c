@@ -1,6 +1,8 @@
 /* burn: spends CPU in two functions at a known 3:1 ratio, for the agent
  * tests. Built with frame pointers: cc -O1 -fno-omit-frame-pointer.
- *   burn SECONDS [--short]
+ *   burn CPU_SECONDS [--short]
+ * It stops after that much CPU time (not wall time), so that a loaded
+ * machine still yields the same number of samples.
  * Both functions run the same loop body; heavy runs it three times as
  * often, so three quarters of the CPU time is in heavy_work. With --short
  * the work is in short_work (a process that exits mid-interval). */
@@ -27,7 +29,7 @@ static double now(void)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 

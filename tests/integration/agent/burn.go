@@ -1,11 +1,13 @@
 // burn_go: spends CPU in two functions at a known 3:1 ratio, for the agent
 // tests; built stripped (go build -ldflags='-s -w'), so only .gopclntab
-// can name them. Usage: burn_go SECONDS
+// can name them. Usage: burn_go CPU_SECONDS (CPU time, not wall time, so
+// that a loaded machine still yields the same number of samples).
 package main
 
 import (
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -32,9 +34,15 @@ func main() {
 	if len(os.Args) > 1 {
 		secs, _ = strconv.ParseFloat(os.Args[1], 64)
 	}
-	end := time.Now().Add(time.Duration(secs * float64(time.Second)))
-	for time.Now().Before(end) {
+	end := time.Duration(secs * float64(time.Second))
+	for cpuTime() < end {
 		heavyWork()
 		lightWork()
 	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

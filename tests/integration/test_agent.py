@@ -325,3 +325,20 @@ def test_per_service_and_pid_filter(stackyard, permitted, workloads, tmp_path):
                          stdout=subprocess.PIPE, text=True).stdout
     pids = set(int(x) for x in re.findall(r"pid:\[(\d+)\]", raw))
     assert pids == {a.pid, b.pid}, (pids, a.pid, b.pid, c.pid)
+
+
+def test_server_with_agent_profiles_the_machine_into_its_store(permitted, workloads, tmp_path):
+    """`stackyard server --agent`: no HTTP between them; the last interval
+    is stored when the server stops, and is there after a restart."""
+    srv = Server(tmp_path / "data", extra=["--agent"])
+    try:
+        p = subprocess.Popen([workloads["burn_c"], "2"])
+        assert p.wait(timeout=60) == 0
+        srv.stop()
+        srv.start()
+        flat = query_top(srv, 'process_cpu:cpu:nanoseconds:cpu:nanoseconds'
+                         '{service_name="burn_c",pid="%d"}' % p.pid)
+        # 19 Hz for 2 s of CPU: about 38 samples, too few for the ratio.
+        assert flat.get("heavy_work", 0) > flat.get("light_work", 0) > 0, flat
+    finally:
+        srv.stop()

@@ -12,6 +12,7 @@ PKGS=(
 	golang-go python3 python3-pytest curl
 	libbpf-dev bpftool libelf-dev # the eBPF agent (CO-RE, skeleton, ELF symbols)
 	libiberty-dev # the agent demangles C++ and Rust names with cplus_demangle
+	linux-perf bpftrace # bench/agent.sh: the agent beside perf record and bpftrace
 	chromium fonts-dejavu-core # UI tests drive headless Chromium through playwright-core
 )
 

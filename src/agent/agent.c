@@ -1,6 +1,7 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -509,17 +510,24 @@ static void refresh_stats(struct agent *a)
 
 static void interval_end(struct agent *a, int64_t now)
 {
+	struct symbolizer_stats ss;
 	size_t n = a->ngroups;
 
 	emit_all(a, now);
+	/* The interval's profiles are freed: give the pages back rather than
+	 * keep the high-water mark of the busiest interval resident. */
+	malloc_trim(0);
 	refresh_stats(a);
+	symbolizer_get_stats(a->sym, &ss);
 	if (!a->cfg.quiet)
 		agent_log("info",
 			  "agent: %zu profiles, %" PRIu64 " samples in the interval; totals: "
 			  "%" PRIu64 " samples, %" PRIu64 " lost, %" PRIu64 " stack errors, %" PRIu64
-			  " filtered, %" PRIu64 " over the stack cap, %" PRIu64 " emit errors",
+			  " filtered, %" PRIu64 " over the stack cap, %" PRIu64 " emit errors; "
+			  "symbols: %" PRIu64 " processes, %" PRIu64 " binaries, %.1f MB",
 			  n, a->st.samples - a->last_samples, a->st.samples, a->st.lost,
-			  a->st.stack_errors, a->st.filtered, a->st.over_cap, a->st.emit_errors);
+			  a->st.stack_errors, a->st.filtered, a->st.over_cap, a->st.emit_errors,
+			  ss.procs, ss.binaries, (double)ss.cache_bytes / 1e6);
 	a->last_samples = a->st.samples;
 	a->start = now;
 }
@@ -586,6 +594,9 @@ int agent_new(const struct agent_config *c, struct agent **out, struct err *e)
 		rc = e ? e->code : -ENOMEM;
 		goto fail;
 	}
+	symbolizer_set_cache_cap(a->sym, a->cfg.symbol_cache ? a->cfg.symbol_cache
+							     : AGENT_SYMBOL_CACHE,
+				 SYMBOLIZER_CACHE_BINARIES);
 	sc.frequency = a->cfg.frequency;
 	sc.self_pid = c->profile_self ? 0 : getpid();
 	sc.pids = c->pids;

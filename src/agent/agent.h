@@ -38,6 +38,7 @@
 #include "../pprof/profile.h"
 
 #define AGENT_NS_PER_SEC INT64_C(1000000000)
+#define AGENT_SYMBOL_CACHE (64u << 20)
 
 /* One profile of one interval. Everything is owned by the agent and valid
  * only during the emit call. */
@@ -68,6 +69,8 @@ struct agent_config {
 	size_t nlabels;
 	const char *node;            /* NULL = the host name */
 	size_t max_stacks;           /* distinct stacks per interval; 0 = 200000 */
+	uint64_t symbol_cache;       /* bytes of symbol tables kept for binaries no
+					live process maps; 0 = AGENT_SYMBOL_CACHE */
 	agent_emit_fn emit;
 	void *emit_ctx;
 	int quiet;                   /* no per-interval log line */

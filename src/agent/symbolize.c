@@ -141,6 +141,28 @@ static const struct answer *answers_put(struct answers *a, uint64_t addr,
 	return &a->v[a->n++];
 }
 
+/* One frame naming only a function (ELF symbols, perf maps, kallsyms). */
+static const struct sym_frame *one_frame(struct arena *a, const char *function)
+{
+	struct sym_frame *f = arena_alloc(a, sizeof(*f));
+
+	*f = (struct sym_frame){function, NULL, 0};
+	return f;
+}
+
+/* Fill out from an answer (NULL or empty: unnamed, counted). */
+static int answer_out(struct symbolizer *s, const struct answer *a,
+		      struct sym_loc *out)
+{
+	if (a && a->nframes) {
+		out->frames = a->frames;
+		out->nframes = a->nframes;
+	} else {
+		s->st.unnamed++;
+	}
+	return 0;
+}
+
 /* ---- binaries ------------------------------------------------------------ */
 
 static void lru_unlink(struct symbolizer *s, struct binary *b)
@@ -329,7 +351,7 @@ static const struct answer *binary_lookup(struct symbolizer *s,
 {
 	const struct answer *a = answers_get(&b->answers, vaddr);
 	struct pcln_frame pf[PCLNTAB_MAX_INLINE];
-	struct sym_frame *f = NULL;
+	const struct sym_frame *frames = NULL;
 	size_t n = 0, i;
 
 	if (a) {
@@ -339,19 +361,20 @@ static const struct answer *binary_lookup(struct symbolizer *s,
 	if (b->go)
 		n = pclntab_lookup(b->go, vaddr, pf, PCLNTAB_MAX_INLINE);
 	if (n) {
-		f = arena_alloc(b->arena, n * sizeof(*f));
+		struct sym_frame *f = arena_alloc(b->arena, n * sizeof(*f));
+
 		for (i = 0; i < n; i++)
 			f[i] = (struct sym_frame){pf[i].function, pf[i].file, pf[i].line};
+		frames = f;
 	} else {
 		const struct elfsym_sym *y = elfsym_find(&b->elf, vaddr);
 
 		if (y) {
-			f = arena_alloc(b->arena, sizeof(*f));
-			*f = (struct sym_frame){sym_name(b, y), NULL, 0};
+			frames = one_frame(b->arena, sym_name(b, y));
 			n = 1;
 		}
 	}
-	a = answers_put(&b->answers, vaddr, f, (uint32_t)n);
+	a = answers_put(&b->answers, vaddr, frames, (uint32_t)n);
 	binary_account(s, b);
 	return a;
 }
@@ -407,7 +430,9 @@ static int same_entry(const struct pmapping *pm, const struct procmaps_entry *m)
  * stay allocated until forget: callers may hold pointers to them. */
 static void proc_adopt(struct proc *p, const struct procmaps *pm)
 {
-	struct pmapping **view = arena_alloc(p->arena, (pm->n ? pm->n : 1) * sizeof(*view));
+	/* The view is ours alone (callers get pmapping pointers, not it), so
+	 * it is replaced, not piled up in the arena at every re-read. */
+	struct pmapping **view = xmalloc((pm->n ? pm->n : 1) * sizeof(*view));
 	size_t i, j = 0;
 
 	for (i = 0; i < pm->n; i++) {
@@ -435,6 +460,7 @@ static void proc_adopt(struct proc *p, const struct procmaps *pm)
 		}
 		view[i] = x;
 	}
+	free(p->maps);
 	p->maps = view;
 	p->nmaps = pm->n;
 }
@@ -462,6 +488,7 @@ static void proc_free(struct symbolizer *s, struct proc *p)
 		if (p->all[i]->bin)
 			p->all[i]->bin->refs--;
 	free(p->all);
+	free(p->maps);
 	perfmap_release(&p->pm);
 	answers_release(&p->jit);
 	arena_free(p->arena);
@@ -556,7 +583,6 @@ static void resolve_mapping(struct symbolizer *s, struct proc *p,
 static const struct answer *jit_lookup(struct proc *p, uint64_t addr)
 {
 	const struct answer *a = answers_get(&p->jit, addr);
-	struct sym_frame *f;
 	const char *name;
 	struct stat st;
 	char path[128];
@@ -580,9 +606,8 @@ static const struct answer *jit_lookup(struct proc *p, uint64_t addr)
 	}
 	if (!name)
 		return NULL; /* not cached: the map may name it later */
-	f = arena_alloc(p->arena, sizeof(*f));
-	*f = (struct sym_frame){arena_strndup(p->arena, name, strlen(name)), NULL, 0};
-	return answers_put(&p->jit, addr, f, 1);
+	return answers_put(&p->jit, addr,
+			   one_frame(p->arena, arena_strndup(p->arena, name, strlen(name))), 1);
 }
 
 static int user_lookup(struct symbolizer *s, int pid, uint64_t addr,
@@ -608,7 +633,7 @@ static int user_lookup(struct symbolizer *s, int pid, uint64_t addr,
 			m = proc_mapping(p, lookup_addr);
 	}
 	if (!m)
-		goto unnamed;
+		return answer_out(s, NULL, out);
 	out->mapping = &m->pub;
 	if (m->state == MAP_UNRESOLVED)
 		resolve_mapping(s, p, m);
@@ -621,14 +646,7 @@ static int user_lookup(struct symbolizer *s, int pid, uint64_t addr,
 	} else if (!m->pub.path[0] && (m->perms & PROCMAPS_X)) {
 		a = jit_lookup(p, lookup_addr);
 	}
-	if (a && a->nframes) {
-		out->frames = a->frames;
-		out->nframes = a->nframes;
-		return 0;
-	}
-unnamed:
-	s->st.unnamed++;
-	return 0;
+	return answer_out(s, a, out);
 }
 
 int symbolizer_user(struct symbolizer *s, int pid, uint64_t addr,
@@ -665,7 +683,6 @@ int symbolizer_kernel(struct symbolizer *s, uint64_t addr, struct sym_loc *out,
 {
 	const struct answer *a;
 	const char *name;
-	struct sym_frame *f;
 	uint64_t start;
 
 	s->st.lookups++;
@@ -682,27 +699,16 @@ int symbolizer_kernel(struct symbolizer *s, uint64_t addr, struct sym_loc *out,
 			return rc;
 	}
 	if (s->ksyms_state < 0)
-		goto unnamed;
+		return answer_out(s, NULL, out);
 	a = answers_get(&s->kanswers, addr);
 	if (a) {
 		s->st.cache_hits++;
 	} else {
 		name = kallsyms_find(&s->ksyms, addr, &start);
-		f = NULL;
-		if (name) {
-			f = arena_alloc(s->karena, sizeof(*f));
-			*f = (struct sym_frame){name, NULL, 0};
-		}
-		a = answers_put(&s->kanswers, addr, f, name ? 1 : 0);
+		a = answers_put(&s->kanswers, addr, name ? one_frame(s->karena, name) : NULL,
+				name ? 1 : 0);
 	}
-	if (a->nframes) {
-		out->frames = a->frames;
-		out->nframes = a->nframes;
-		return 0;
-	}
-unnamed:
-	s->st.unnamed++;
-	return 0;
+	return answer_out(s, a, out);
 }
 
 /* ---- life cycle -------------------------------------------------------------- */

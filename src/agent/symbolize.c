@@ -37,6 +37,7 @@
 
 #define MAPS_REREAD_NS 200000000ll /* at most one re-read per pid per 200 ms */
 #define PROC_BUCKETS_MIN 256
+#define VDSO_MAX (1u << 20)        /* the vDSO is a few pages */
 
 /* Frames of one address, in an arena. */
 struct answer {
@@ -60,6 +61,7 @@ struct binary {
 	struct timespec mtime;
 	char *key;                  /* build id or "" */
 	struct elfsym elf;
+	uint8_t *owned;             /* the image of a file-less binary (vDSO) */
 	struct pclntab *go;
 	struct arena *arena;        /* frames, demangled names */
 	struct answers answers;
@@ -195,6 +197,7 @@ static void binary_free(struct binary *b)
 		return;
 	pclntab_free(b->go);
 	elfsym_release(&b->elf);
+	free(b->owned);
 	arena_free(b->arena);
 	answers_release(&b->answers);
 	u64map_release(&b->demangled);
@@ -285,28 +288,29 @@ static int open_mapped(int pid, const struct procmaps_entry *m, struct stat *st)
 	return -ENOENT;
 }
 
-static struct binary *load_binary(struct symbolizer *s, int fd,
-				  const char *path, const struct stat *st,
-				  struct err *e)
+/* Take a parsed ELF file into the cache (or return the cached one with its
+ * build id, releasing elf). st is the file's identity, NULL for memory
+ * images; owned (may be NULL) is an image to free with the binary. */
+static struct binary *adopt_binary(struct symbolizer *s, struct elfsym *elf,
+				   const struct stat *st, uint8_t *owned)
 {
-	struct binary *b = xcalloc(1, sizeof(*b)), *old;
-	const char *key;
+	const char *key = elf->build_id[0] ? elf->build_id : elf->go_build_id;
+	struct binary *b = key[0] ? find_binary(s, NULL, key) : NULL;
 
-	if (elfsym_open_fd(fd, path, &b->elf, e)) {
-		free(b);
-		return NULL;
+	if (b) { /* the same file under another name */
+		elfsym_release(elf);
+		free(owned);
+		return b;
 	}
-	key = b->elf.build_id[0] ? b->elf.build_id : b->elf.go_build_id;
-	old = key[0] ? find_binary(s, NULL, key) : NULL;
-	if (old) { /* the same file under another name */
-		elfsym_release(&b->elf);
-		free(b);
-		return old;
+	b = xcalloc(1, sizeof(*b));
+	b->elf = *elf;
+	b->owned = owned;
+	if (st) {
+		b->dev = st->st_dev;
+		b->ino = st->st_ino;
+		b->size = st->st_size;
+		b->mtime = st->st_mtim;
 	}
-	b->dev = st->st_dev;
-	b->ino = st->st_ino;
-	b->size = st->st_size;
-	b->mtime = st->st_mtim;
 	b->key = xstrdup(key);
 	b->arena = arena_new();
 	answers_init(&b->answers);
@@ -321,6 +325,44 @@ static struct binary *load_binary(struct symbolizer *s, int fd,
 	s->st.binaries_loaded++;
 	lru_push(s, b);
 	return b;
+}
+
+static struct binary *load_binary(struct symbolizer *s, int fd,
+				  const char *path, const struct stat *st)
+{
+	struct elfsym elf;
+
+	if (elfsym_open_fd(fd, path, &elf, NULL))
+		return NULL;
+	return adopt_binary(s, &elf, st, NULL);
+}
+
+/* The vDSO has no file: its image is read from the process's memory (the
+ * same for every process of a kernel, so its build id finds it cached). */
+static struct binary *load_vdso(struct symbolizer *s, int pid,
+				const struct pmapping *m)
+{
+	uint64_t len = m->pub.limit - m->pub.start;
+	struct elfsym elf;
+	uint8_t *img;
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	if (!len || len > VDSO_MAX)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	img = xmalloc(len);
+	n = pread(fd, img, len, (off_t)m->pub.start);
+	close(fd);
+	if (n != (ssize_t)len || elfsym_open_mem(img, len, &elf, NULL)) {
+		free(img);
+		return NULL;
+	}
+	return adopt_binary(s, &elf, NULL, img);
 }
 
 /* The demangled name of an ELF symbol, cached per symbol. */
@@ -555,22 +597,22 @@ static void resolve_mapping(struct symbolizer *s, struct proc *p,
 {
 	struct procmaps_entry ent = {.start = m->pub.start, .end = m->pub.limit,
 				     .inode = m->inode, .path = m->pub.path};
+	struct binary *b = NULL;
 	struct stat st;
-	struct binary *b;
 	int fd;
 
-	m->state = MAP_FAILED;
-	if (m->pub.path[0] != '/')
+	if (!strcmp(m->pub.path, "[vdso]")) {
+		b = load_vdso(s, p->pid, m);
+	} else if (m->pub.path[0] == '/' && (fd = open_mapped(p->pid, &ent, &st)) >= 0) {
+		b = find_binary(s, &st, NULL);
+		if (!b)
+			b = load_binary(s, fd, m->pub.path, &st);
+		close(fd);
+	}
+	if (!b) {
+		m->state = MAP_FAILED;
 		return;
-	fd = open_mapped(p->pid, &ent, &st);
-	if (fd < 0)
-		return;
-	b = find_binary(s, &st, NULL);
-	if (!b)
-		b = load_binary(s, fd, m->pub.path, &st, NULL);
-	close(fd);
-	if (!b)
-		return;
+	}
 	b->refs++;
 	m->bin = b;
 	m->pub.build_id = b->elf.build_id;

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 
 #include "../../src/agent/elfsym.h"
+#include "../../src/agent/procmaps.h"
 #include "../../src/agent/symbolize.h"
 #include "agenttest.h"
 
@@ -392,6 +393,70 @@ static void test_perf_map(void **state)
 	symbolizer_free(s);
 }
 
+/* The vDSO: no file, read from the process's memory. The oracle is nm on
+ * a dump of that memory. */
+static void test_vdso(void **state)
+{
+	struct err e = {0};
+	struct symbolizer *s = symbolizer_new(&e);
+	char *dump = at_fmt("%s/vdso.so", dir), *text, *save = NULL, *l;
+	const struct procmaps_entry *x = NULL;
+	const Elf64_Phdr *ph;
+	const Elf64_Ehdr *eh;
+	struct procmaps m;
+	struct sym_loc loc;
+	size_t i, checked = 0;
+	uint64_t base_vaddr = 0;
+
+	(void)state;
+	assert_int_equal(procmaps_read(getpid(), &m, &e), 0);
+	for (i = 0; i < m.n; i++)
+		if (!strcmp(m.v[i].path, "[vdso]"))
+			x = &m.v[i];
+	if (!x) {
+		procmaps_release(&m);
+		symbolizer_free(s);
+		free(dump);
+		skip();
+		return;
+	}
+	eh = (const Elf64_Ehdr *)(uintptr_t)x->start;
+	assert_int_equal(file_write_atomic(dump, eh, x->end - x->start, NULL), 0);
+	ph = (const Elf64_Phdr *)(uintptr_t)(x->start + eh->e_phoff);
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD) {
+			base_vaddr = ph[i].p_vaddr - ph[i].p_offset;
+			break;
+		}
+	text = at_capture("nm -D --defined-only %s | awk '$2 ~ /^[TtWw]$/ { print $1, $3 }'", dump);
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		uint64_t v = strtoull(l, NULL, 16), addr = x->start + (v - base_vaddr);
+		char *name = strchr(l, ' ') + 1;
+
+		name[strcspn(name, "@")] = '\0';
+		assert_int_equal(symbolizer_user(s, getpid(), addr, &loc, &e), 0);
+		assert_string_equal(loc.mapping->path, "[vdso]");
+		assert_true(strlen(loc.mapping->build_id) >= 32);
+		assert_int_equal(loc.nframes, 1);
+		/* Aliases (clock_gettime, __vdso_clock_gettime) share addresses. */
+		{
+			char *again = at_capture("nm -D --defined-only %s | grep -c '^0*%" PRIx64
+						 " [TtWw] %s\\(@\\|$\\)'", dump, v,
+						 loc.frames[0].function);
+
+			assert_true(atoi(again) >= 1);
+			free(again);
+		}
+		checked++;
+	}
+	assert_true(checked >= 4);
+	fprintf(stderr, "# %zu vDSO symbols match nm on its memory\n", checked);
+	free(text);
+	free(dump);
+	procmaps_release(&m);
+	symbolizer_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_running_cxx),
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_perf_map),
+		cmocka_unit_test(test_vdso),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -351,7 +351,8 @@ static int32_t pcvalue(const struct pclntab *t, uint32_t off, uint64_t entry,
 
 		if (uvarint(&p, end, &uv) || (uv == 0 && steps))
 			return -1;
-		val += (int32_t)((uv & 1) ? ~(uv >> 1) : (uv >> 1));
+		/* Zig-zag delta; wraps like Go's int32 instead of overflowing. */
+		val = (int32_t)((uint32_t)val + ((uv & 1) ? ~(uv >> 1) : (uv >> 1)));
 		if (uvarint(&p, end, &pcd))
 			return -1;
 		pc += (uint64_t)pcd * t->quantum;

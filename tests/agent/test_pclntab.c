@@ -27,6 +27,7 @@
 #include "../../src/agent/pclntab.h"
 #include "../../src/agent/symbolize.h"
 #include "agenttest.h"
+#include "../fuzz/pclntab_elf.h"
 
 #define GOPROG "tests/agent/goprog/main.go"
 
@@ -447,6 +448,86 @@ static void test_damaged(void **state)
 	free(bin);
 }
 
+/* The Go 1.16 and 1.20+ layouts (Debian's Go is 1.19) on hand-built
+ * tables: tests/fuzz/gen_pclntab_seeds.py writes two functions, main.outer
+ * at 0x401000 (lines 10 and 12, main.inl inlined over [0x10, 0x20) with its
+ * call at +8) and main.leaf at 0x401040 (b.go:5), each layout with a
+ * section and without (found by scanning, the inline tree's base by the
+ * moduledata scan; the scan variants of 1.18/1.20 with textStart zeroed, as
+ * Go 1.26 writes it, so the text start comes from moduledata.text). The
+ * fuzz target starts from the same files. */
+static void test_layouts(void **state)
+{
+	static const char *const names[] = {"go116", "go118", "go120"};
+	static const uint32_t magic[] = {0xfffffffau, 0xfffffff0u, 0xfffffff1u};
+	char *sdir = at_fmt("%s/seeds", dir);
+	size_t i, k;
+
+	(void)state;
+	assert_int_equal(at_sh("python3 tests/fuzz/gen_pclntab_seeds.py %s", sdir), 0);
+	for (i = 0; i < 3; i++) {
+		for (k = 0; k < 2; k++) {
+			char *p = at_fmt("%s/%s-%s.bin", sdir, names[i], k ? "scan" : "section");
+			uint8_t *seed = NULL, *img;
+			size_t slen = 0, len = 0;
+			struct pcln_frame f[8];
+			struct elfsym elf;
+			struct elfsym_sec sec;
+			struct pclntab *t;
+			struct err e = {0};
+
+			assert_int_equal(file_read(p, 1 << 20, &seed, &slen, NULL), 0);
+			assert_int_equal(seed[0], k);
+			/* Go 1.26 writes textStart 0: the scan variants of 1.18
+			 * and 1.20 get a zero, so the text start has to come from
+			 * moduledata.text. */
+			if (k && i > 0) {
+				memset(seed + 1 + 8 + 2 * 8, 0, 8);
+				assert_int_equal(seed[1 + 8 + 2 * 8 - 8], 2); /* nfiles */
+			}
+			img = pclntab_elf(seed + 1, slen - 1, !k, &len);
+			assert_non_null(img);
+			assert_int_equal(elfsym_open_mem(img, len, &elf, &e), 0);
+			assert_int_equal(elfsym_section(&elf, ".gopclntab", &sec), k ? -ENOENT : 0);
+			assert_int_equal(pclntab_open(&elf, &t, &e), 0);
+			assert_int_equal(pclntab_magic(t), magic[i]);
+			assert_int_equal(pclntab_nfunc(t), 2);
+			assert_int_equal(pclntab_text_start(t), i ? 0x401000 : 0);
+			assert_int_equal(pclntab_func_entry(t, 1), 0x401040);
+
+			assert_int_equal(pclntab_lookup(t, 0x401000, f, 8), 1);
+			assert_string_equal(f[0].function, "main.outer");
+			assert_string_equal(f[0].file, "a.go");
+			assert_int_equal(f[0].line, 10);
+			/* Inlined: the callee at the pc, the caller at its call. */
+			assert_int_equal(pclntab_lookup(t, 0x401015, f, 8), 2);
+			assert_string_equal(f[0].function, "main.inl");
+			assert_int_equal(f[0].line, 10);
+			assert_string_equal(f[1].function, "main.outer");
+			assert_string_equal(f[1].file, "a.go");
+			assert_int_equal(f[1].line, 10);
+			/* Room for one frame: the innermost. */
+			assert_int_equal(pclntab_lookup(t, 0x401015, f, 1), 1);
+			assert_string_equal(f[0].function, "main.inl");
+			assert_int_equal(pclntab_lookup(t, 0x401030, f, 8), 1);
+			assert_int_equal(f[0].line, 12);
+			assert_int_equal(pclntab_lookup(t, 0x40105f, f, 8), 1);
+			assert_string_equal(f[0].function, "main.leaf");
+			assert_string_equal(f[0].file, "b.go");
+			assert_int_equal(f[0].line, 5);
+			/* Outside the text. */
+			assert_int_equal(pclntab_lookup(t, 0x401060, f, 8), 0);
+			assert_int_equal(pclntab_lookup(t, 0x400fff, f, 8), 0);
+			pclntab_free(t);
+			elfsym_release(&elf);
+			free(img);
+			free(seed);
+			free(p);
+		}
+	}
+	free(sdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_running_programs),
 		cmocka_unit_test(test_go120_binary),
 		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_layouts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <malloc.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/log.h"
 #include "../base/buf.h"
 #include "../base/intern.h"
 #include "../base/u64map.h"
@@ -72,21 +72,6 @@ struct agent {
 	uint64_t last_samples;        /* st.samples at the last interval's end */
 	volatile sig_atomic_t stop;
 };
-
-void agent_log(const char *level, const char *fmt, ...)
-{
-	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	va_list ap;
-
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-	fprintf(stderr, "ts=%s level=%s msg=\"", ts, level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\"\n", stderr);
-}
 
 static int64_t now_ns(void)
 {
@@ -520,7 +505,7 @@ static void interval_end(struct agent *a, int64_t now)
 	refresh_stats(a);
 	symbolizer_get_stats(a->sym, &ss);
 	if (!a->cfg.quiet)
-		agent_log("info",
+		log_printf("info",
 			  "agent: %zu profiles, %" PRIu64 " samples in the interval; totals: "
 			  "%" PRIu64 " samples, %" PRIu64 " lost, %" PRIu64 " stack errors, %" PRIu64
 			  " filtered, %" PRIu64 " over the stack cap, %" PRIu64 " emit errors; "

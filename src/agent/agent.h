@@ -101,9 +101,4 @@ void agent_stop(struct agent *a);
 
 void agent_get_stats(const struct agent *a, struct agent_stats *st);
 
-/* A log line "ts=... level=LEVEL msg="..."" on standard error, as the
- * server writes them. */
-void agent_log(const char *level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 #endif

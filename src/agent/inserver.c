@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "../base/log.h"
 #include "../base/xalloc.h"
 #include "sink.h"
 
@@ -18,7 +19,7 @@ static void *run(void *arg)
 	struct err e = {0};
 
 	if (agent_run(s->a, &e) < 0)
-		agent_log("error", "agent: %s", e.msg);
+		log_printf("error", "agent: %s", e.msg);
 	return NULL;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../base/log.h"
 #include "../base/buf.h"
 #include "../base/xalloc.h"
 #include "agent.h"
@@ -92,7 +93,7 @@ void push_enqueue(struct push *q, char *path, uint8_t *body, size_t len)
 		pthread_mutex_lock(&q->mu);
 		q->st.dropped++;
 		pthread_mutex_unlock(&q->mu);
-		agent_log("warn", "push: a %zu-byte profile is larger than the queue (%zu bytes): dropped",
+		log_printf("warn", "push: a %zu-byte profile is larger than the queue (%zu bytes): dropped",
 			  len, q->cfg.max_bytes);
 		return;
 	}
@@ -115,7 +116,7 @@ void push_enqueue(struct push *q, char *path, uint8_t *body, size_t len)
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 	if (dropped)
-		agent_log("warn", "push: queue full: dropped the %" PRIu64 " oldest profile(s) "
+		log_printf("warn", "push: queue full: dropped the %" PRIu64 " oldest profile(s) "
 			  "(%" PRIu64 " dropped so far); %zu bytes in %zu profiles queued, cap %zu bytes",
 			  dropped, total, bytes, queued, q->cfg.max_bytes);
 }
@@ -206,13 +207,13 @@ static void requeue(struct push *q, struct item *it)
 static void log_outcome(struct push *q, enum outcome o, const struct buf *why)
 {
 	if (o == SENT && q->down) {
-		agent_log("info", "push: %s is back", q->server);
+		log_printf("info", "push: %s is back", q->server);
 		q->down = 0;
 	} else if (o == RETRY && !q->down) {
-		agent_log("warn", "push: %s: %s; retrying with backoff", q->server, (char *)why->data);
+		log_printf("warn", "push: %s: %s; retrying with backoff", q->server, (char *)why->data);
 		q->down = 1;
 	} else if (o == REJECTED) {
-		agent_log("error", "push: %s rejected a profile: %s", q->server, (char *)why->data);
+		log_printf("error", "push: %s rejected a profile: %s", q->server, (char *)why->data);
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/log.h"
 #include "../base/file.h"
 #include "../base/xalloc.h"
 #include "../ingest/normalize.h"
@@ -50,7 +51,7 @@ int sink_push(void *ctx, const struct agent_profile *ap)
 	int rc;
 
 	if ((rc = pprof_encode(ap->p, &body, &len, &e)) < 0) {
-		agent_log("error", "encoding the profile of %s: %s", ap->service, e.msg);
+		log_printf("error", "encoding the profile of %s: %s", ap->service, e.msg);
 		return rc;
 	}
 	sink_ingest_path(ap, &path);
@@ -88,7 +89,7 @@ int sink_dir(void *ctx, const struct agent_profile *ap)
 	rc = file_write_atomic((char *)path.data, body, len, &e);
 out:
 	if (rc < 0)
-		agent_log("error", "writing the profile of %s: %s", ap->service, e.msg);
+		log_printf("error", "writing the profile of %s: %s", ap->service, e.msg);
 	free(body);
 	buf_release(&path);
 	return rc;
@@ -110,7 +111,7 @@ int sink_store(void *ctx, const struct agent_profile *ap)
 	rc = store_append(ctx, &sp, 1, &e);
 out:
 	if (rc < 0)
-		agent_log("error", "storing the profile of %s: %s", ap->service, e.msg);
+		log_printf("error", "storing the profile of %s: %s", ap->service, e.msg);
 	norm_free(n);
 	return rc;
 }

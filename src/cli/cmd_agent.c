@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../base/log.h"
 #include "../agent/agent.h"
 #include "../agent/push.h"
 #include "../agent/sink.h"
@@ -188,13 +189,13 @@ static void final_report(struct agent *a, const struct push_stats *ps)
 	struct agent_stats st;
 
 	agent_get_stats(a, &st);
-	agent_log("info",
+	log_printf("info",
 		  "agent: stopped; %" PRIu64 " profiles, %" PRIu64 " samples, %" PRIu64
 		  " lost, %" PRIu64 " stack errors, %" PRIu64 " filtered",
 		  st.profiles, st.samples, st.lost, st.stack_errors, st.filtered);
 	if (!ps)
 		return;
-	agent_log("info",
+	log_printf("info",
 		  "push: %" PRIu64 " sent, %" PRIu64 " rejected, %" PRIu64 " dropped, %" PRIu64
 		  " retries",
 		  ps->sent, ps->rejected, ps->dropped, ps->retries);
@@ -255,7 +256,7 @@ static int run(struct agent_opts *o)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	agent_log("info", "agent: sampling every CPU; profiles to %s%s%s",
+	log_printf("info", "agent: sampling every CPU; profiles to %s%s%s",
 		  o->output ? o->output : "", o->output && b.q ? " and " : "",
 		  b.q ? pc.server : "");
 	if (agent_run(a, &e) < 0)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "../agent/inserver.h"
+#include "../base/log.h"
 #include "../query/selector.h"
 #include "../scrape/config.h"
 #include "../scrape/scrape.h"
@@ -38,17 +39,11 @@ static void logf_(const char *level, const char *fmt, ...) __attribute__((format
 
 static void logf_(const char *level, const char *fmt, ...)
 {
-	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
 	va_list ap;
 
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-	fprintf(stderr, "ts=%s level=%s msg=\"", ts, level);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vprintf(level, fmt, ap);
 	va_end(ap);
-	fputs("\"\n", stderr);
 }
 
 static void observe(void *app, const struct http_req *r, int status, double seconds)

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../base/log.h"
 #include "../base/buf.h"
 #include "../base/intern.h"
+#include "../base/log.h"
 #include "../base/u64map.h"
 #include "../base/xalloc.h"
 #include "../scrape/relabel.h"
@@ -26,12 +26,13 @@
 #define NONE UINT32_MAX
 #define KERNEL_PID (-1)
 
-/* A process seen by the sampler. Metadata is read once, when it is first
- * seen, and again when its name changes (exec). */
+/* A process seen by the sampler. Metadata and labels (relabelled) are made
+ * once, when it is first seen, and again when its name changes (exec). */
 struct proc {
 	int pid;
 	char comm[SAMPLE_COMM_LEN + 1];
 	struct procinfo info;
+	struct labelset labels;
 	int selected;
 	uint32_t group;   /* its profile in the current interval, or NONE */
 };
@@ -54,6 +55,7 @@ struct agent {
 	struct agent_config cfg;
 	struct sampler *sampler;
 	struct symbolizer *sym;
+	struct relabeler *relabel;    /* NULL: no rules */
 	char node[256];
 	int64_t period;
 
@@ -116,6 +118,50 @@ static int selected(const struct agent *a, const struct proc *p)
 	return 1;
 }
 
+static void label_num(struct labelset *ls, const char *name, int64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%" PRId64, v);
+	labelset_set(ls, name, s);
+}
+
+static void label_str(struct labelset *ls, const char *name, const char *v)
+{
+	if (v && *v)
+		labelset_set(ls, name, v);
+}
+
+/* The process's labels: what /proc says, the static labels, then the
+ * relabel rules (which may also drop the process). Labels whose names
+ * start with "__" are the rules' scratch space and are removed after,
+ * as Prometheus does. Returns 0 when a rule dropped the process. */
+static int proc_labels(const struct agent *a, struct proc *p)
+{
+	struct labelset *ls = &p->labels;
+	size_t i;
+	int keep;
+
+	labelset_release(ls);
+	labelset_set(ls, "service_name", p->comm);
+	labelset_set(ls, "comm", p->comm);
+	label_str(ls, "node", a->node);
+	label_num(ls, "pid", p->pid);
+	label_str(ls, "exe", p->info.exe);
+	label_str(ls, "build_id", p->info.build_id);
+	label_str(ls, "cgroup", p->info.cgroup);
+	label_str(ls, "container_id", p->info.container_id);
+	for (i = 0; i < a->cfg.nlabels; i++)
+		labelset_set(ls, a->cfg.labels[i].name, a->cfg.labels[i].value);
+	keep = !a->relabel || relabel_apply(a->relabel, ls);
+	for (i = ls->n; i-- > 0;)
+		if (!strncmp(ls->l[i].name, "__", 2))
+			labelset_del(ls, ls->l[i].name);
+	if (!labelset_get(ls, "service_name") || !*labelset_get(ls, "service_name"))
+		labelset_set(ls, "service_name", p->comm);
+	return keep;
+}
+
 static void proc_load(struct agent *a, struct proc *p, const struct cpu_sample *s)
 {
 	memcpy(p->comm, s->comm, SAMPLE_COMM_LEN);
@@ -126,7 +172,7 @@ static void proc_load(struct agent *a, struct proc *p, const struct cpu_sample *
 		p->info.exe = xstrdup("");
 		p->info.cgroup = xstrdup("");
 	}
-	p->selected = selected(a, p);
+	p->selected = selected(a, p) && proc_labels(a, p);
 	p->group = NONE;
 }
 
@@ -168,6 +214,7 @@ static void procs_gc(struct agent *a)
 		if (!alive(p->pid)) {
 			symbolizer_forget(a->sym, p->pid);
 			procinfo_release(&p->info);
+			labelset_release(&p->labels);
 			continue;
 		}
 		a->procs[n] = *p;
@@ -178,37 +225,19 @@ static void procs_gc(struct agent *a)
 
 /* ---- profiles ----------------------------------------------------------- */
 
-static void label_num(struct labelset *ls, const char *name, int64_t v)
-{
-	char s[24];
-
-	snprintf(s, sizeof(s), "%" PRId64, v);
-	labelset_set(ls, name, s);
-}
-
-static void label_str(struct labelset *ls, const char *name, const char *v)
-{
-	if (v && *v)
-		labelset_set(ls, name, v);
-}
-
+/* The labels of a profile: the process's, or with per_service only those
+ * its service's processes share by construction. */
 static void group_labels(const struct agent *a, const struct proc *p, struct labelset *ls)
 {
+	static const char *const per_process[] = {"pid", "exe", "build_id", "cgroup",
+						  "container_id"};
 	size_t i;
 
-	labelset_set(ls, "service_name", p->comm);
-	labelset_set(ls, "comm", p->comm);
-	label_str(ls, "node", a->node);
-	if (!a->cfg.per_service) {
-		label_num(ls, "pid", p->pid);
-		label_str(ls, "exe", p->info.exe);
-		label_str(ls, "build_id", p->info.build_id);
-		label_str(ls, "cgroup", p->info.cgroup);
-		label_str(ls, "container_id", p->info.container_id);
-	}
-	/* Static labels last, so that --label service_name=x wins. */
-	for (i = 0; i < a->cfg.nlabels; i++)
-		labelset_set(ls, a->cfg.labels[i].name, a->cfg.labels[i].value);
+	for (i = 0; i < p->labels.n; i++)
+		labelset_set(ls, p->labels.l[i].name, p->labels.l[i].value);
+	if (a->cfg.per_service)
+		for (i = 0; i < sizeof(per_process) / sizeof(per_process[0]); i++)
+			labelset_del(ls, per_process[i]);
 }
 
 static struct group *group_get(struct agent *a, struct proc *p)
@@ -221,10 +250,12 @@ static struct group *group_get(struct agent *a, struct proc *p)
 	if (p->group != NONE)
 		return &a->groups[p->group];
 	if (a->cfg.per_service)
-		n = snprintf(key, sizeof(key), "s:%s", p->comm);
+		n = snprintf(key, sizeof(key), "s:%s", labelset_get(&p->labels, "service_name"));
 	else
 		n = snprintf(key, sizeof(key), "p:%d:%s", p->pid, p->comm);
-	id = intern_put(a->gkeys, key, (size_t)n, &is_new);
+	/* A longer service name is cut in the key only (rare; shared then). */
+	id = intern_put(a->gkeys, key, n < (int)sizeof(key) ? (size_t)n : sizeof(key) - 1,
+			&is_new);
 	p->group = id;
 	if (!is_new)
 		return &a->groups[id];
@@ -550,6 +581,16 @@ void agent_stop(struct agent *a)
 	a->stop = 1;
 }
 
+const struct scrape_job *agent_config_job(const struct scrape_config *c)
+{
+	size_t i;
+
+	for (i = 0; c && i < c->njobs; i++)
+		if (!strcmp(c->jobs[i].job_name, AGENT_JOB_NAME))
+			return &c->jobs[i];
+	return NULL;
+}
+
 void agent_get_stats(const struct agent *a, struct agent_stats *st)
 {
 	*st = a->st;
@@ -575,6 +616,8 @@ int agent_new(const struct agent_config *c, struct agent **out, struct err *e)
 		a->node[0] = '\0';
 	u64map_init(&a->pidx, 256);
 	a->gkeys = intern_new(64);
+	if (c->nrelabel && (rc = relabel_compile(c->relabel, c->nrelabel, &a->relabel, e)) < 0)
+		goto fail;
 	if (!(a->sym = symbolizer_new(e))) {
 		rc = e ? e->code : -ENOMEM;
 		goto fail;
@@ -607,8 +650,11 @@ void agent_free(struct agent *a)
 		group_release(&a->groups[i]);
 	free(a->groups);
 	intern_free(a->gkeys);
-	for (i = 0; i < a->nprocs; i++)
+	for (i = 0; i < a->nprocs; i++) {
 		procinfo_release(&a->procs[i].info);
+		labelset_release(&a->procs[i].labels);
+	}
+	relabel_free(a->relabel);
 	free(a->procs);
 	u64map_release(&a->pidx);
 	symbolizer_free(a->sym);

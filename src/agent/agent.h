@@ -22,6 +22,11 @@
  *                 on each sample
  *   node          the host name
  *   the static labels of the configuration
+ * then the relabel rules (Prometheus relabel_configs, scrape/relabel.h) run
+ * over that set once per process: they may set service_name (from exe, a
+ * cgroup, a container id...), add or drop labels, or drop the process
+ * (keep/drop: it is then not profiled). Labels starting with "__" are
+ * removed after the rules.
  *
  * The agent never samples its own process unless profile_self is set.
  * Not thread-safe: one thread runs the loop; agent_stop() may be called
@@ -36,6 +41,7 @@
 #include "../base/err.h"
 #include "../base/label.h"
 #include "../pprof/profile.h"
+#include "../scrape/config.h"
 
 #define AGENT_NS_PER_SEC INT64_C(1000000000)
 #define AGENT_SYMBOL_CACHE (64u << 20)
@@ -67,6 +73,8 @@ struct agent_config {
 	size_t ncgroups;
 	const struct label *labels;  /* static labels, added to every profile */
 	size_t nlabels;
+	const struct relabel_rule *relabel;  /* run over each process's labels */
+	size_t nrelabel;
 	const char *node;            /* NULL = the host name */
 	size_t max_stacks;           /* distinct stacks per interval; 0 = 200000 */
 	uint64_t symbol_cache;       /* bytes of symbol tables kept for binaries no
@@ -100,5 +108,11 @@ int agent_run(struct agent *a, struct err *e);
 void agent_stop(struct agent *a);
 
 void agent_get_stats(const struct agent *a, struct agent_stats *st);
+
+/* The agent's part of a Stackyard configuration file (docs/CONFIG.md): the
+ * job named "agent" in scrape_configs, whose relabel_configs the agent runs
+ * over every process (it has no targets to scrape). NULL when absent. */
+#define AGENT_JOB_NAME "agent"
+const struct scrape_job *agent_config_job(const struct scrape_config *c);
 
 #endif

@@ -23,15 +23,20 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int inserver_start(const struct agent_config *c, struct store *st, struct inserver **out,
-		   struct err *e)
+int inserver_start(const struct agent_config *c, const struct scrape_config *sc,
+		   struct store *st, struct inserver **out, struct err *e)
 {
+	const struct scrape_job *job = agent_config_job(sc);
 	struct agent_config cfg = {0};
 	struct inserver *s;
 	int rc;
 
 	if (c)
 		cfg = *c;
+	if (job) {
+		cfg.relabel = job->relabel;
+		cfg.nrelabel = job->nrelabel;
+	}
 	cfg.emit = sink_store;
 	cfg.emit_ctx = st;
 	s = xcalloc(1, sizeof(*s));

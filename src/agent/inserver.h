@@ -14,9 +14,11 @@
 
 struct inserver;
 
-/* c may be NULL (defaults); its emit and emit_ctx are replaced. */
-int inserver_start(const struct agent_config *c, struct store *st, struct inserver **out,
-		   struct err *e);
+/* c may be NULL (defaults); its emit and emit_ctx are replaced. The
+ * relabel rules of the "agent" job of sc (the server's --config), if any,
+ * are the agent's; sc may be NULL and need not outlive the call. */
+int inserver_start(const struct agent_config *c, const struct scrape_config *sc,
+		   struct store *st, struct inserver **out, struct err *e);
 void inserver_stop(struct inserver *s);
 
 #endif

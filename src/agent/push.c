@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../base/log.h"
 #include "../base/buf.h"
+#include "../base/log.h"
 #include "../base/xalloc.h"
 #include "agent.h"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/log.h"
 #include "../base/file.h"
+#include "../base/log.h"
 #include "../base/xalloc.h"
 #include "../ingest/normalize.h"
 #include "../pprof/encode.h"

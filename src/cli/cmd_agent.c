@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../base/log.h"
 #include "../agent/agent.h"
 #include "../agent/push.h"
 #include "../agent/sink.h"
+#include "../base/log.h"
 #include "../base/xalloc.h"
 #include "../query/selector.h"
 #include "cli.h"
@@ -26,6 +26,7 @@ static const char agent_usage[] =
 	"usage: stackyard agent [--server URL] [--frequency HZ] [--interval D]\n"
 	"                       [--label k=v]... [--pid N]... [--comm NAME]...\n"
 	"                       [--cgroup PATH]... [--output DIR] [--per-service]\n"
+	"                       [--config FILE]\n"
 	"\n"
 	"Samples every CPU at HZ with eBPF (kernel and user stacks, frame pointers)\n"
 	"and makes one CPU profile per process per interval, labelled service_name\n"
@@ -47,12 +48,15 @@ static const char agent_usage[] =
 	"      --queue-bytes N  pushes waiting for a server that is down are capped at\n"
 	"                       N bytes, dropping the oldest (default 16777216)\n"
 	"      --node NAME      the node label (default: the host name)\n"
+	"      --config FILE    a Stackyard configuration (docs/CONFIG.md): the\n"
+	"                       relabel_configs of its job named 'agent' run over each\n"
+	"                       process's labels (set service_name, drop processes)\n"
 	"      --check          load and attach the sampler, then exit: 0 if it is\n"
 	"                       permitted here, 1 with what is missing\n";
 
 struct agent_opts {
 	struct agent_config cfg;
-	const char *server, *output;
+	const char *server, *output, *config;
 	size_t queue_bytes;
 	int check;
 	int *pids;
@@ -112,6 +116,7 @@ static int one_opt(struct agent_opts *o, int ch, char *arg)
 	case 'S': c->profile_self = 1; return 0;
 	case 'N': c->node = arg; return 0;
 	case 'K': o->check = 1; return 0;
+	case 'C': o->config = arg; return 0;
 	case 'l': return label_opt(o, arg);
 	case 'c': o->comms[c->ncomms++] = arg; return 0;
 	case 'g': o->cgroups[c->ncgroups++] = arg; return 0;
@@ -155,6 +160,7 @@ static int parse(int argc, char **argv, struct agent_opts *o)
 		{"queue-bytes", required_argument, NULL, 'Q'},
 		{"node", required_argument, NULL, 'N'},
 		{"check", no_argument, NULL, 'K'},
+		{"config", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -219,6 +225,25 @@ static int emit_both(void *ctx, const struct agent_profile *ap)
 	return rc;
 }
 
+/* The relabel rules of --config's "agent" job (*sc stays loaded: the
+ * rules point into it). */
+static int load_config(struct agent_opts *o, struct scrape_config **sc)
+{
+	const struct scrape_job *job;
+	struct err e = {0};
+
+	if (!o->config)
+		return 0;
+	if (scrape_config_load(o->config, sc, &e) < 0)
+		return cli_fail("--config: %s", e.msg);
+	if (!(job = agent_config_job(*sc)))
+		return cli_fail("--config %s: no job named '" AGENT_JOB_NAME "' in scrape_configs",
+				o->config);
+	o->cfg.relabel = job->relabel;
+	o->cfg.nrelabel = job->nrelabel;
+	return 0;
+}
+
 static int run(struct agent_opts *o)
 {
 	struct push_config pc = {0};
@@ -270,6 +295,7 @@ static int run(struct agent_opts *o)
 
 int cmd_agent(int argc, char **argv)
 {
+	struct scrape_config *sc = NULL;
 	struct agent_opts o = {0};
 	int rc;
 
@@ -278,6 +304,8 @@ int cmd_agent(int argc, char **argv)
 	o.cgroups = xcalloc(MAX_LIST, sizeof(*o.cgroups));
 	o.labels = xcalloc(MAX_LIST, sizeof(*o.labels));
 	rc = parse(argc, argv, &o);
+	if (rc == 0)
+		rc = load_config(&o, &sc);
 	if (rc == 0) {
 		o.cfg.pids = o.pids;
 		o.cfg.comms = o.comms;
@@ -285,6 +313,7 @@ int cmd_agent(int argc, char **argv)
 		o.cfg.labels = o.labels;
 		rc = run(&o);
 	}
+	scrape_config_free(sc);
 	free(o.pids);
 	free(o.comms);
 	free(o.cgroups);

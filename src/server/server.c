@@ -33,7 +33,8 @@ static const char usage[] =
 	"  --config FILE          YAML configuration: scrape_configs (docs/CONFIG.md)\n"
 	"  --check-config         check --config and exit (0: valid; 1: errors, with lines)\n"
 	"  --agent                also profile this machine with the eBPF agent (19 Hz,\n"
-	"                         10 s profiles straight into the store; needs root)\n";
+	"                         10 s profiles straight into the store; needs root;\n"
+	"                         relabel_configs of a job named agent in --config apply)\n";
 
 static void logf_(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -243,7 +244,7 @@ int server_main(int argc, char **argv)
 		scrape_config_free(scfg);
 		return 1;
 	}
-	if (cfg.agent && inserver_start(NULL, a.store, &agent, &e) < 0) {
+	if (cfg.agent && inserver_start(NULL, scfg, a.store, &agent, &e) < 0) {
 		logf_("error", "--agent: %s", e.msg);
 		http_stop(http);
 		scraper_stop(a.scraper);

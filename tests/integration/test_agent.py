@@ -342,3 +342,51 @@ def test_server_with_agent_profiles_the_machine_into_its_store(permitted, worklo
         assert flat.get("heavy_work", 0) > flat.get("light_work", 0) > 0, flat
     finally:
         srv.stop()
+
+
+RELABEL = """\
+scrape_configs:
+  - job_name: agent
+    relabel_configs:
+      - source_labels: [exe]
+        regex: ".*/([^/]*)"
+        replacement: "svc-$1"
+        target_label: service_name
+      - source_labels: [comm]
+        regex: sysc
+        action: drop
+      - target_label: __scratch
+        replacement: x
+      - target_label: team
+        replacement: perf
+"""
+
+
+def test_relabel_rules_name_services_and_drop_processes(stackyard, permitted, workloads,
+                                                        tmp_path):
+    cfg = tmp_path / "stackyard.yml"
+    cfg.write_text(RELABEL)
+    out = tmp_path / "out"
+    agent = Agent(tmp_path, "--output", out, "--frequency", FREQ, "--interval", "1s",
+                  "--config", cfg, "--comm", "burn_c", "--comm", "sysc")
+    c = subprocess.Popen([workloads["burn_c"], "0.5"])
+    s = subprocess.Popen([workloads["sysc"], "0.5"])
+    assert c.wait(timeout=60) == 0 and s.wait(timeout=60) == 0
+    time.sleep(0.3)
+    log = agent.stop()
+    names = sorted(os.path.basename(f) for f in glob.glob(str(out / "*.pb.gz")))
+    assert names and all(n.startswith("svc-burn_c-%d-" % c.pid) for n in names), (names, log)
+    got = comments(str(out / names[0]))
+    assert got["service_name"] == "svc-burn_c" and got["team"] == "perf", got
+    assert got["comm"] == "burn_c" and not any(k.startswith("__") for k in got), got
+
+
+def test_bad_relabel_config_is_one_clear_error(stackyard, tmp_path):
+    cfg = tmp_path / "bad.yml"
+    cfg.write_text(RELABEL.replace("action: drop", "action: explode"))
+    r = stackyard("agent", "--config", cfg, "--output", tmp_path / "out")
+    assert r.returncode == 1 and "bad.yml:10: action: 'explode'" in r.stderr, r.describe()
+    assert not (tmp_path / "out").exists()
+    cfg.write_text("scrape_configs:\n  - job_name: api\n")
+    r = stackyard("agent", "--config", cfg, "--output", tmp_path / "out")
+    assert r.returncode == 1 and "no job named 'agent'" in r.stderr, r.describe()

@@ -151,9 +151,11 @@ int procinfo_read(int pid, struct procinfo *pi, struct err *e)
 	exe[n > 0 ? n : 0] = '\0';
 	pi->exe = xstrdup(exe);
 	/* Through /proc/PID/exe: the file the process runs, even when its path
-	 * is in another mount namespace or was replaced since. */
-	if (n > 0)
-		procinfo_build_id(path, pi->build_id);
+	 * is in another mount namespace or was replaced since; by its path if
+	 * the process is exiting (the link goes before the process does). */
+	if (n > 0 && procinfo_build_id(path, pi->build_id) == -ENOENT && exe[0] == '/' &&
+	    access(path, F_OK) < 0)
+		procinfo_build_id(exe, pi->build_id);
 	return 0;
 }
 

@@ -97,25 +97,24 @@ static int cgroup_under(const char *cgroup, const char *prefix)
 	return cgroup[n] == '\0' || cgroup[n] == '/' || (n == 1 && prefix[0] == '/');
 }
 
-static int selected(const struct agent *a, const struct proc *p)
+static int comm_selected(const struct agent *a, const struct proc *p)
 {
-	const struct agent_config *c = &a->cfg;
 	size_t i;
-	int ok;
 
-	if (c->ncomms) {
-		for (ok = 0, i = 0; i < c->ncomms && !ok; i++)
-			ok = !strcmp(p->comm, c->comms[i]);
-		if (!ok)
-			return 0;
-	}
-	if (c->ncgroups) {
-		for (ok = 0, i = 0; i < c->ncgroups && !ok; i++)
-			ok = cgroup_under(p->info.cgroup ? p->info.cgroup : "", c->cgroups[i]);
-		if (!ok)
-			return 0;
-	}
-	return 1;
+	for (i = 0; i < a->cfg.ncomms; i++)
+		if (!strcmp(p->comm, a->cfg.comms[i]))
+			return 1;
+	return a->cfg.ncomms == 0;
+}
+
+static int cgroup_selected(const struct agent *a, const struct proc *p)
+{
+	size_t i;
+
+	for (i = 0; i < a->cfg.ncgroups; i++)
+		if (cgroup_under(p->info.cgroup ? p->info.cgroup : "", a->cfg.cgroups[i]))
+			return 1;
+	return a->cfg.ncgroups == 0;
 }
 
 static void label_num(struct labelset *ls, const char *name, int64_t v)
@@ -167,13 +166,16 @@ static void proc_load(struct agent *a, struct proc *p, const struct cpu_sample *
 	memcpy(p->comm, s->comm, SAMPLE_COMM_LEN);
 	p->comm[SAMPLE_COMM_LEN] = '\0';
 	procinfo_release(&p->info);
+	p->group = NONE;
+	/* --comm first: a process it leaves out costs no /proc reads. */
+	if (!(p->selected = comm_selected(a, p)))
+		return;
 	/* A process gone already keeps empty metadata; its samples count. */
 	if (procinfo_read(p->pid, &p->info, NULL) < 0) {
 		p->info.exe = xstrdup("");
 		p->info.cgroup = xstrdup("");
 	}
-	p->selected = selected(a, p) && proc_labels(a, p);
-	p->group = NONE;
+	p->selected = cgroup_selected(a, p) && proc_labels(a, p);
 }
 
 static struct proc *proc_get(struct agent *a, const struct cpu_sample *s)

@@ -524,6 +524,7 @@ static void refresh_stats(struct agent *a)
 	a->st.lost = v[CPU_STAT_LOST];
 	a->st.stack_errors = v[CPU_STAT_KSTACK_ERR] + v[CPU_STAT_USTACK_ERR] + a->empty;
 	a->st.filtered = v[CPU_STAT_FILTERED] + a->unselected;
+	a->st.self = v[CPU_STAT_SELF];
 }
 
 static void interval_end(struct agent *a, int64_t now)

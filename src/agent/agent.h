@@ -89,6 +89,7 @@ struct agent_stats {
 	uint64_t lost;               /* ring buffer full (BPF side) */
 	uint64_t stack_errors;       /* kernel or user stack not read */
 	uint64_t filtered;           /* not selected by --pid/--comm/--cgroup */
+	uint64_t self;               /* the agent's own ticks, skipped */
 	uint64_t over_cap;           /* dropped beyond max_stacks */
 	uint64_t profiles;           /* emitted */
 	uint64_t emit_errors;

@@ -197,8 +197,9 @@ static void final_report(struct agent *a, const struct push_stats *ps)
 	agent_get_stats(a, &st);
 	log_printf("info",
 		  "agent: stopped; %" PRIu64 " profiles, %" PRIu64 " samples, %" PRIu64
-		  " lost, %" PRIu64 " stack errors, %" PRIu64 " filtered",
-		  st.profiles, st.samples, st.lost, st.stack_errors, st.filtered);
+		  " lost, %" PRIu64 " stack errors, %" PRIu64 " filtered, %" PRIu64
+		  " of its own skipped",
+		  st.profiles, st.samples, st.lost, st.stack_errors, st.filtered, st.self);
 	if (!ps)
 		return;
 	log_printf("info",

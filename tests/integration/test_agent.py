@@ -390,3 +390,25 @@ def test_bad_relabel_config_is_one_clear_error(stackyard, tmp_path):
     cfg.write_text("scrape_configs:\n  - job_name: api\n")
     r = stackyard("agent", "--config", cfg, "--output", tmp_path / "out")
     assert r.returncode == 1 and "no job named 'agent'" in r.stderr, r.describe()
+
+
+def own_files(out, pid):
+    return glob.glob(os.path.join(str(out), "stackyard-%d-*.pb.gz" % pid))
+
+
+def test_never_profiles_itself_unless_asked(permitted, tmp_path):
+    """At 4999 Hz the agent works hard enough (about 10,000 samples a second
+    to aggregate) to be sampled itself: skipped and counted by default,
+    profiled with --profile-self."""
+    for asked in (False, True):
+        out = tmp_path / ("out-%s" % asked)
+        args = ["--output", out, "--frequency", "4999", "--interval", "1s",
+                "--comm", "stackyard"] + (["--profile-self"] if asked else [])
+        agent = Agent(tmp_path, *args)
+        time.sleep(2)
+        log = agent.stop()
+        skipped = int(re.search(r"(\d+) of its own skipped", log).group(1))
+        if asked:
+            assert own_files(out, agent.proc.pid) and skipped == 0, (skipped, log)
+        else:
+            assert not own_files(out, agent.proc.pid) and skipped > 0, (skipped, log)

@@ -412,3 +412,22 @@ def test_never_profiles_itself_unless_asked(permitted, tmp_path):
             assert own_files(out, agent.proc.pid) and skipped == 0, (skipped, log)
         else:
             assert not own_files(out, agent.proc.pid) and skipped > 0, (skipped, log)
+
+
+def test_cgroup_filter(permitted, workloads, tmp_path):
+    """--cgroup selects the processes in a cgroup v2 path or below it."""
+    with open("/proc/self/cgroup") as f:
+        mine = [l.split(":", 2)[2].strip() for l in f if l.startswith("0::")]
+    if not mine:
+        pytest.skip("no cgroup v2 line in /proc/self/cgroup")
+    parent = os.path.dirname(mine[0].rstrip("/")) or "/"
+    for cg, expect in ((parent, True), (mine[0] + "-not-this-one", False)):
+        out = tmp_path / ("out%d" % expect)
+        agent = Agent(tmp_path, "--output", out, "--frequency", FREQ, "--interval", "1s",
+                      "--comm", "burn_c", "--cgroup", cg)
+        p = subprocess.Popen([workloads["burn_c"], "0.3"])
+        assert p.wait(timeout=60) == 0
+        time.sleep(0.3)
+        log = agent.stop()
+        files = glob.glob(str(out / ("burn_c-%d-*.pb.gz" % p.pid)))
+        assert bool(files) == expect, (cg, files, log)

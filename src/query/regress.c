@@ -268,7 +268,35 @@ struct judge {
 	double alpha, thr;
 	size_t m;
 	uint32_t nb, nt;
+	double *qmemo;   /* interval quantile per whole df, for ranking */
 };
+
+#define QMEMO_DF 2000
+
+/* The interval half-width over se at df rounded down (so never narrower),
+ * memoised: ranking needs it for every feature, and a quantile costs a
+ * few hundred CDF evaluations. */
+static double q_rank(struct judge *j, double df)
+{
+	int k = !(df >= 1) ? 1 : df > QMEMO_DF ? QMEMO_DF : (int)df;
+
+	if (!j->qmemo)
+		j->qmemo = xcalloc(QMEMO_DF + 1, sizeof(*j->qmemo));
+	if (!j->qmemo[k])
+		j->qmemo[k] = stats_t_isf(j->alpha / (2 * (double)j->m), k);
+	return j->qmemo[k];
+}
+
+/* The change we can vouch for: |delta| less the interval's half-width,
+ * at least 0 (and 0 for untested features). Ranking by it puts first what
+ * is both large and clear of the noise. */
+static double sure_change(struct judge *j, const struct regress_stat *st,
+			  const struct stats_welch *w)
+{
+	if (!st->tested)
+		return 0;
+	return fmax(0, fabs(st->delta) - (w->se > 0 ? q_rank(j, w->df) * w->se : 0));
+}
 
 static const struct stats_acc zero_acc;
 
@@ -317,6 +345,7 @@ static void interval(const struct judge *j, const struct stats_welch *w, struct 
 struct row {
 	struct regress_item it;
 	struct stats_welch ws, wt;
+	double tie;      /* second key: |delta| of the ranked quantity */
 	uint32_t id;
 };
 
@@ -354,8 +383,8 @@ static int row_cmp(const void *a, const void *b)
 
 	if (x->it.score != y->it.score)
 		return x->it.score < y->it.score ? 1 : -1;
-	if (fabs(x->it.total.delta) != fabs(y->it.total.delta))
-		return fabs(x->it.total.delta) < fabs(y->it.total.delta) ? 1 : -1;
+	if (x->tie != y->tie)
+		return x->tie < y->tie ? 1 : -1;
 	return (x->id > y->id) - (x->id < y->id);
 }
 
@@ -408,7 +437,7 @@ static void finish_list(struct regress *r, const struct judge *j, struct arena *
 	}
 }
 
-static void build_functions(struct regress *r, const struct judge *j, struct arena *a,
+static void build_functions(struct regress *r, struct judge *j, struct arena *a,
 			    size_t limit, struct regress_report *rep)
 {
 	const struct side *b = &r->side[0], *t = &r->side[1];
@@ -424,7 +453,8 @@ static void build_functions(struct regress *r, const struct judge *j, struct are
 		test_feature(j, bs, ts, &w->it.self, &w->ws);
 		test_feature(j, bt, tt, &w->it.total, &w->wt);
 		w->it.verdict = verdict_of(&w->it.self, &w->it.total);
-		w->it.score = fabs(w->it.self.delta);
+		w->it.score = sure_change(j, &w->it.self, &w->ws);
+		w->tie = fabs(w->it.self.delta);
 		w->id = (uint32_t)i;
 		rep->regressions += w->it.verdict == REGRESS_REGRESSION;
 		rep->improvements += w->it.verdict == REGRESS_IMPROVEMENT;
@@ -445,11 +475,12 @@ static int new_cmp(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Paths: ranked by where the change concentrates, |delta(v)| minus the
- * largest |delta| of v's children, so the deepest path that still holds
- * the change comes first rather than each of its ancestors. Paths absent
+/* Paths: ranked by where the change concentrates, the sure change of v
+ * minus the largest sure change of v's children, so the deepest path that
+ * still holds the change comes first rather than each of its ancestors
+ * (which hold it too). Paths absent
  * from one side whose parent is present on it are new (vanished). */
-static void build_paths(struct regress *r, const struct judge *j, struct arena *a, size_t limit,
+static void build_paths(struct regress *r, struct judge *j, struct arena *a, size_t limit,
 			struct regress_report *rep)
 {
 	const struct side *b = &r->side[0], *t = &r->side[1];
@@ -469,6 +500,8 @@ static void build_paths(struct regress *r, const struct judge *j, struct arena *
 			continue;
 		test_feature(j, bt, tt, &w->it.total, &w->wt);
 		w->it.verdict = w->it.total.verdict;
+		w->it.score = sure_change(j, &w->it.total, &w->wt);
+		w->tie = fabs(w->it.total.delta);
 		w->id = (uint32_t)i;
 		row_of[i] = (uint32_t)n + 1;
 		if (!bt->present && (!nd[i].parent || bp->present))
@@ -481,11 +514,11 @@ static void build_paths(struct regress *r, const struct judge *j, struct arena *
 	for (i = nn; i-- > 1;) {
 		uint32_t p = nd[i].parent;
 		if (row_of[i] && p)
-			maxc[p] = fmax(maxc[p], fabs(rows[row_of[i] - 1].it.total.delta));
+			maxc[p] = fmax(maxc[p], rows[row_of[i] - 1].it.score);
 	}
 	for (i = 1; i < nn; i++)
 		if (row_of[i])
-			rows[row_of[i] - 1].it.score = fabs(rows[row_of[i] - 1].it.total.delta) - maxc[i];
+			rows[row_of[i] - 1].it.score -= maxc[i];
 	finish_list(r, j, a, rows, n, limit, 1, row_cmp, &rep->paths);
 	finish_list(r, j, a, fresh, nnew, limit, 1, new_cmp, &rep->new_paths);
 	finish_list(r, j, a, gone, ngone, limit, 1, new_cmp, &rep->vanished_paths);
@@ -570,9 +603,11 @@ int regress_report(struct regress *r, const struct regress_opts *o, struct regre
 	rep->empty_base = r->side[0].empty;
 	rep->empty_target = r->side[1].empty;
 	rep->ntests = j.m;
+	j.qmemo = NULL;
 	build_totals(r, &j, rep);
 	build_functions(r, &j, rep->arena, o->limit, rep);
 	build_paths(r, &j, rep->arena, o->limit, rep);
+	free(j.qmemo);
 	*out = rep;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "../query/top.h"
 #include "../scrape/scrape.h"
 #include "api.h"
+#include "api_regress.h"
 #include "metrics.h"
 
 #define HOUR_NS (3600 * STORE_NS_PER_SEC)
@@ -824,6 +825,7 @@ const struct http_route server_routes[] = {
 	{"GET", "/api/v1/range", h_range, "range"},
 	{"GET", "/api/v1/profile", h_profile, "profile"},
 	{"GET", "/api/v1/diff", h_diff, "diff"},
+	{"GET", "/api/v1/regress", api_regress, "regress"},
 	{"GET", "/api/v1/targets", h_targets, "targets"},
 	{"GET", "/metrics", h_metrics, "metrics"},
 	{"GET", "/-/healthy", h_healthy, "healthy"},

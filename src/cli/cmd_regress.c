@@ -248,10 +248,14 @@ static int load_side(struct offline *off, struct ropts *o, int side)
 	struct err e = {0};
 	int i, rc = 0;
 
-	for (i = 0; !rc && (rc = loader_next(l, &p, &e)) > 0; i++) {
+	for (i = 0; !rc && i < o->nfiles[side]; i++) {
 		const char *file = o->files[side][i];
-		int vi = off->want ? pprof_find_sample_type(p, off->want) : pprof_default_index(p);
-		rc = 0;
+		int vi;
+		if (loader_next(l, &p, &e) < 0) {
+			rc = cli_fail("regress: %s", e.msg) + 1;
+			break;
+		}
+		vi = off->want ? pprof_find_sample_type(p, off->want) : pprof_default_index(p);
 		if (vi < 0)
 			rc = cli_fail("regress: %s: no sample type '%s'", file,
 				      off->want ? off->want : "(none)") + 1;
@@ -265,8 +269,6 @@ static int load_side(struct offline *off, struct ropts *o, int side)
 		pprof_free(p);
 	}
 	loader_stop(l);
-	if (rc < 0)
-		return cli_fail("regress: %s", e.msg) + 1;
 	return rc;
 }
 

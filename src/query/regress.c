@@ -144,13 +144,6 @@ static void rec_update(struct regress *r, const struct stacktree_node *nd, size_
 	r->nrec = nn;
 }
 
-static int desc_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x < y) - (x > y);
-}
-
 static void side_fit(struct side *s, size_t nn, size_t nnames)
 {
 	size_t cap = s->cap_f;
@@ -163,32 +156,14 @@ static void side_fit(struct side *s, size_t nn, size_t nnames)
 	GROWZ(s->ptotal, s->cap_p, nn);
 }
 
-/* Folds the profile now in r->nodes (self values, total T) into side s:
- * totals per node from the leaves up, then shares per path and function. */
+/* Folds the profile now in r->nodes (self and total values per node,
+ * profile total T) into side s: shares per path and per function. */
 static void fold_profile(struct regress *r, struct side *s, int64_t T)
 {
 	size_t nn, i;
 	const struct stacktree_node *nd = stacktree_nodes(r->paths, &nn);
 	struct scratch *ns = &r->nodes, *fs = &r->names;
-	size_t k = ns->ntouched;
 
-	/* Every ancestor of a touched node, once (the root excluded). */
-	for (i = 0; i < k; i++) {
-		uint32_t p = nd[ns->touched[i]].parent;
-		while (p && ns->stamp[p] != ns->gen) {
-			scratch_touch(ns, p);
-			p = nd[p].parent;
-		}
-	}
-	/* Children have larger ids than their parents: descending order
-	 * sees every child before its parent. */
-	qsort(ns->touched, ns->ntouched, sizeof(*ns->touched), desc_cmp);
-	for (i = 0; i < ns->ntouched; i++) {
-		uint32_t v = ns->touched[i], p = nd[v].parent;
-		ns->tot[v] += ns->self[v];
-		if (p)
-			ns->tot[p] += ns->tot[v];
-	}
 	rec_update(r, nd, nn);
 	scratch_fit(fs, stacktree_nnames(r->paths));
 	side_fit(s, nn, stacktree_nnames(r->paths));
@@ -217,17 +192,27 @@ void regress_add(struct regress *r, int side, const uint32_t *nodes, const int64
 {
 	struct side *s = &r->side[side ? 1 : 0];
 	struct scratch *ns = &r->nodes;
+	const struct stacktree_node *nd;
 	size_t nn, i;
 	int64_t T = 0;
 
 	stacktree_nodes(r->paths, &nn);
 	scratch_fit(ns, nn);
 	scratch_begin(ns);
+	/* A stack's value goes to its node's self and to the total of the
+	 * node and of every ancestor (the root excluded): one walk up per
+	 * stack, cheaper than ordering the touched nodes. */
+	nd = stacktree_nodes(r->paths, &nn);
 	for (i = 0; i < n; i++) {
-		if (!values[i] || !nodes[i] || nodes[i] >= nn)
+		uint32_t v = nodes[i];
+		if (!values[i] || !v || v >= nn)
 			continue;
-		scratch_touch(ns, nodes[i]);
-		ns->self[nodes[i]] += values[i];
+		scratch_touch(ns, v);
+		ns->self[v] += values[i];
+		for (; v; v = nd[v].parent) {
+			scratch_touch(ns, v);
+			ns->tot[v] += values[i];
+		}
 		T += values[i];
 	}
 	if (T <= 0) {

@@ -374,6 +374,7 @@ static void test_json_roundtrip(void **state)
 	regress_write_markdown(rep, 10, &a);
 	regress_write_markdown(back, 10, &b);
 	assert_string_equal(a.data, b.data);
+	regress_report_free(back);
 	assert_non_null(strstr((const char *)a.data, "**Verdict: REGRESSION**"));
 	assert_int_equal(regress_read_json("{\"a\":1}", 7, &back, &e) < 0 ? 0 : 1, 0);
 	assert_int_equal(regress_read_json("not json", 8, &back, &e), -EPROTO);

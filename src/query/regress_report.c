@@ -297,6 +297,14 @@ static double num(json_t *o, const char *k)
 	return json_number_value(json_object_get(o, k));
 }
 
+/* A count: whatever the JSON says, a number in [0, UINT32_MAX]. */
+static uint32_t count(json_t *o, const char *k)
+{
+	double v = num(o, k);
+
+	return v >= 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
 static int verdict_from(json_t *o)
 {
 	const char *s = json_string_value(json_object_get(o, "verdict"));
@@ -318,8 +326,8 @@ static void read_stat(json_t *o, struct regress_stat *s)
 	s->p = num(o, "p");
 	s->verdict = verdict_from(o);
 	s->tested = json_is_true(json_object_get(o, "tested"));
-	s->nbase = (uint32_t)num(o, "base_profiles");
-	s->ntarget = (uint32_t)num(o, "target_profiles");
+	s->nbase = count(o, "base_profiles");
+	s->ntarget = count(o, "target_profiles");
 }
 
 static const char *str_in(struct arena *a, json_t *v)
@@ -329,8 +337,9 @@ static const char *str_in(struct arena *a, json_t *v)
 	return arena_strndup(a, s ? s : "", s ? json_string_length(v) : 0);
 }
 
-static int read_list(json_t *root, const char *key, struct arena *a, struct regress_list *l,
-		     struct err *e)
+/* Functions have a "name", paths "frames" (root first). */
+static int read_list(json_t *root, const char *key, int paths, struct arena *a,
+		     struct regress_list *l, struct err *e)
 {
 	json_t *arr = json_object_get(root, key), *o;
 	char ck[64];
@@ -340,13 +349,13 @@ static int read_list(json_t *root, const char *key, struct arena *a, struct regr
 		return err_set(e, -EPROTO, "regress reply: '%s' is missing", key);
 	snprintf(ck, sizeof(ck), "%s_count", key);
 	l->n = json_array_size(arr);
-	l->all = (size_t)num(root, ck);
+	l->all = count(root, ck);
 	l->v = arena_zalloc(a, (l->n + 1) * sizeof(*l->v));
 	json_array_foreach(arr, i, o) {
 		struct regress_item *it = &l->v[i];
 		json_t *fr = json_object_get(o, "frames"), *x;
-		if (json_is_array(fr)) {
-			it->nframes = json_array_size(fr);
+		if (paths) {
+			it->nframes = json_array_size(fr); /* 0 when not an array */
 			it->frames = arena_alloc(a, (it->nframes + 1) * sizeof(*it->frames));
 			json_array_foreach(fr, k, x)
 				it->frames[k] = str_in(a, x);
@@ -365,8 +374,8 @@ static int read_list(json_t *root, const char *key, struct arena *a, struct regr
 
 static void read_side(json_t *o, uint32_t *n, uint32_t *empty, double *mean)
 {
-	*n = (uint32_t)num(o, "profiles");
-	*empty = (uint32_t)num(o, "empty");
+	*n = count(o, "profiles");
+	*empty = count(o, "empty");
 	*mean = num(o, "mean_total");
 }
 
@@ -389,19 +398,19 @@ int regress_read_json(const char *s, size_t len, struct regress_report **out, st
 	rep->profile_type = xstrdup(pt ? pt : "");
 	rep->confidence = num(root, "confidence");
 	rep->threshold = num(root, "threshold");
-	rep->ntests = (size_t)num(root, "tests");
-	rep->regressions = (size_t)num(root, "regressions");
-	rep->improvements = (size_t)num(root, "improvements");
+	rep->ntests = count(root, "tests");
+	rep->regressions = count(root, "regressions");
+	rep->improvements = count(root, "improvements");
 	read_side(json_object_get(root, "base"), &rep->nbase, &rep->empty_base, &rep->base_total);
 	read_side(json_object_get(root, "target"), &rep->ntarget, &rep->empty_target,
 		  &rep->target_total);
 	read_stat(json_object_get(root, "totals"), &rep->totals);
 	if (!json_is_true(json_object_get(root, "regressed")) != !rep->regressions)
 		rc = err_set(e, -EPROTO, "regress reply: 'regressed' and 'regressions' disagree");
-	rc = rc ? rc : read_list(root, "functions", rep->arena, &rep->functions, e);
-	rc = rc ? rc : read_list(root, "paths", rep->arena, &rep->paths, e);
-	rc = rc ? rc : read_list(root, "new_paths", rep->arena, &rep->new_paths, e);
-	rc = rc ? rc : read_list(root, "vanished_paths", rep->arena, &rep->vanished_paths, e);
+	rc = rc ? rc : read_list(root, "functions", 0, rep->arena, &rep->functions, e);
+	rc = rc ? rc : read_list(root, "paths", 1, rep->arena, &rep->paths, e);
+	rc = rc ? rc : read_list(root, "new_paths", 1, rep->arena, &rep->new_paths, e);
+	rc = rc ? rc : read_list(root, "vanished_paths", 1, rep->arena, &rep->vanished_paths, e);
 	json_decref(root);
 	if (rc) {
 		regress_report_free(rep);

@@ -192,6 +192,42 @@ static void test_shares_exact(void **state)
 	regress_free(r);
 }
 
+/* A new path is listed where it hangs (its parent exists on the other
+ * side), not once per descendant; likewise a vanished one. */
+static void test_new_and_vanished(void **state)
+{
+	static const char *const base[] = {"main;a;b", "main;a;c"};
+	static const char *const target[] = {"main;a;b", "main;z;y"};
+	static const int64_t v[] = {50, 50};
+	struct regress *r = regress_new();
+	struct regress_report *rep;
+	const struct regress_item *it;
+	int i;
+
+	(void)state;
+	for (i = 0; i < REGRESS_MIN_PROFILES; i++) {
+		add_profile(r, REGRESS_BASE, base, v, 2);
+		add_profile(r, REGRESS_TARGET, target, v, 2);
+	}
+	rep = report(r, 0.99, 0.05);
+	assert_int_equal(rep->new_paths.all, 1);
+	it = &rep->new_paths.v[0];
+	assert_int_equal(it->nframes, 2);
+	assert_string_equal(it->frames[0], "main");
+	assert_string_equal(it->frames[1], "z");
+	CLOSE(it->total.target, 0.5, 1e-12);
+	assert_int_equal(it->verdict, REGRESS_REGRESSION);
+	assert_int_equal(rep->vanished_paths.all, 1);
+	it = &rep->vanished_paths.v[0];
+	assert_int_equal(it->nframes, 3);
+	assert_string_equal(it->frames[2], "c");
+	assert_int_equal(it->verdict, REGRESS_IMPROVEMENT);
+	assert_int_equal(it->total.ntarget, 0);
+	assert_int_equal(it->total.nbase, REGRESS_MIN_PROFILES);
+	regress_report_free(rep);
+	regress_free(r);
+}
+
 static void test_too_few_and_empty(void **state)
 {
 	static const char *const s[] = {"main;a"};
@@ -390,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_t_closed_forms),
 		cmocka_unit_test(test_welch_by_hand),
 		cmocka_unit_test(test_shares_exact),
+		cmocka_unit_test(test_new_and_vanished),
 		cmocka_unit_test(test_too_few_and_empty),
 		cmocka_unit_test(test_parse_options),
 		cmocka_unit_test(test_injected_regression_found),

@@ -117,8 +117,13 @@ double stats_welch_p(const struct stats_welch *w, double thr, int *up)
 	double tr, ti;
 
 	*up = w->delta >= 0;
+	/* Not beyond the threshold at all (within rounding): nothing to
+	 * test. Also keeps rounding noise in constant data (delta and se
+	 * both ~1e-17) from reading as a certain change. */
+	if (fabs(w->delta) <= thr + 1e-12)
+		return 1;
 	if (w->se <= 0)
-		return fabs(w->delta) > thr ? 0 : 1;
+		return 0;
 	tr = (w->delta - thr) / w->se;
 	ti = (-w->delta - thr) / w->se;
 	return stats_t_sf(*up ? tr : ti, w->df);

@@ -46,8 +46,9 @@ void stats_welch(const struct stats_acc *a, uint32_t na, const struct stats_acc 
 		 uint32_t nb, struct stats_welch *w);
 
 /* One-sided p-value that delta exceeds +thr (regression side, *up = 1) or
- * falls below -thr (*up = 0), whichever is smaller. With se = 0 it is 0 or
- * 1: a difference without any spread is certain. */
+ * falls below -thr (*up = 0), whichever is smaller. 1 when |delta| is not
+ * beyond thr (by more than 1e-12: rounding); else with se = 0 it is 0, a
+ * difference without any spread being certain. */
 double stats_welch_p(const struct stats_welch *w, double thr, int *up);
 
 #endif

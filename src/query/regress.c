@@ -196,23 +196,21 @@ void regress_add(struct regress *r, int side, const uint32_t *nodes, const int64
 	size_t nn, i;
 	int64_t T = 0;
 
-	stacktree_nodes(r->paths, &nn);
+	nd = stacktree_nodes(r->paths, &nn);
 	scratch_fit(ns, nn);
 	scratch_begin(ns);
 	/* A stack's value goes to its node's self and to the total of the
 	 * node and of every ancestor (the root excluded): one walk up per
 	 * stack, cheaper than ordering the touched nodes. */
-	nd = stacktree_nodes(r->paths, &nn);
 	for (i = 0; i < n; i++) {
-		uint32_t v = nodes[i];
-		if (!values[i] || !v || v >= nn)
+		uint32_t v;
+		if (!values[i] || !nodes[i] || nodes[i] >= nn)
 			continue;
-		scratch_touch(ns, v);
-		ns->self[v] += values[i];
-		for (; v; v = nd[v].parent) {
+		for (v = nodes[i]; v; v = nd[v].parent) {
 			scratch_touch(ns, v);
 			ns->tot[v] += values[i];
 		}
+		ns->self[nodes[i]] += values[i];
 		T += values[i];
 	}
 	if (T <= 0) {

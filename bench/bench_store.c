@@ -27,7 +27,9 @@
  * and roll-ups, timed); store_close + store_open (timed); and merges of the
  * cpu profile type of all series over the last 1 h, 24 h and D days
  * (whatever of them the data covers): one cold run right after the reopen,
- * then R runs, best and median. Every merge's total is checked against the
+ * then R runs, best and median; then a reopen with the server's warm-up of
+ * the last 7 days (store_config.warm), timed until it is done, and each
+ * range's first merge after it. Every merge's total is checked against the
  * sum of the ingested cpu values in its range. */
 #include <errno.h>
 #include <inttypes.h>
@@ -434,6 +436,39 @@ int main(int argc, char **argv)
 				continue;
 			query(st, sel, q[i].name, from, tl.end, rows_in(&o, &tl, from, tl.end),
 			      expected(in, nin, &o, &tl, from, tl.end), o.runs);
+		}
+	}
+	/* The server warms the blocks of the last 7 days after opening
+	 * (store_config.warm): reopen that way, wait for the warm-up, and time
+	 * each range's first merge after it. */
+	store_close(st);
+	cfg.warm = 7 * DAY;
+	t0 = now();
+	if (store_open(&store_sqlite_ops, &cfg, &st, &e) < 0)
+		die("store_open", &e);
+	for (;;) {
+		struct store_stats ss;
+		if (store_stats(st, &ss, &e) < 0)
+			die("store_stats", &e);
+		if (!ss.warming)
+			break;
+		usleep(10000);
+	}
+	printf("reopen with warm-up of the last 7 d: ready %.3f s after opening\n", now() - t0);
+	{
+		static const struct {
+			const char *name;
+			int64_t span;
+		} q[] = {{"1h", HOUR}, {"24h", DAY}, {"7d", 7 * DAY}};
+		int64_t covered = tl.end - tl.old_from;
+		for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+			int64_t from = tl.end - q[i].span;
+			size_t nodes = 0;
+			if (q[i].span > covered + HOUR / 60)
+				continue;
+			printf("merge %-6s first after warm-up %7.3f s\n", q[i].name,
+			       merge_once(st, sel, from, tl.end, expected(in, nin, &o, &tl, from, tl.end),
+					  &nodes));
 		}
 	}
 	selector_free(sel);

@@ -1542,6 +1542,30 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 	return rc;
 }
 
+int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct err *e)
+{
+	struct rcache *c = &r->b->r;
+	uint32_t *ids = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = block_reader_series(r, NULL, &ids, &n, NULL, NULL, e)) < 0)
+		return rc;
+	free(ids);
+	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+		return rc;
+	pthread_mutex_lock(&c->mu);
+	rc = rcache_refresh(r, e);
+	if (!rc) {
+		pthread_mutex_lock(&paths->mu);
+		map_paths(c, paths, c->nnodes);
+		pthread_mutex_unlock(&paths->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
 void block_paths_init(struct block_paths *p)
 {
 	pthread_mutex_init(&p->mu, NULL);

@@ -1,7 +1,7 @@
 /* bench_regress: a regress query (GET /api/v1/regress without the HTTP)
  * over realistic sizes, beside the merge of the same profiles.
  *
- *   bench_regress [--profiles N] [--runs R] [--dir DIR] FILE
+ *   bench_regress [--profiles N] [--runs R] [--dir DIR] [--keep] FILE
  *
  * FILE is a real CPU profile (the shape: its stacks and their weights).
  * N base and N target profiles (default 360 each: an hour at 10 s) are
@@ -13,7 +13,10 @@
  *   regress  store_profiles of both sides + regress_report (what the API
  *            does before writing JSON), and the JSON
  *   merge    store_merge of both sides (what /api/v1/diff reads)
- * The report's first function is checked to be the injected one. */
+ * The report's first function is checked to be the injected one. With
+ * --keep the store stays in DIR (for timing the same query over HTTP:
+ * bench/regress.sh), with base version="1" and target version="2" in
+ * [1795600800, 1795600800 + 10 N) s. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -244,7 +247,7 @@ int main(int argc, char **argv)
 	size_t len, jlen = 0, paths = 0, tests = 0;
 	uint8_t *raw;
 	char *victim, cmd[4200];
-	int n = 360, runs = 5, i;
+	int n = 360, runs = 5, keep = 0, i;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--profiles") && i + 1 < argc)
@@ -253,11 +256,14 @@ int main(int argc, char **argv)
 			runs = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			dir = argv[++i];
+		else if (!strcmp(argv[i], "--keep"))
+			keep = 1;
 		else
 			file = argv[i];
 	}
 	if (!file || n < REGRESS_MIN_PROFILES || runs < 1) {
-		fputs("usage: bench_regress [--profiles N] [--runs R] [--dir DIR] FILE\n", stderr);
+		fputs("usage: bench_regress [--profiles N] [--runs R] [--dir DIR] [--keep] FILE\n",
+		      stderr);
 		return 2;
 	}
 	if (file_read(file, 64 << 20, &raw, &len, &e) < 0)
@@ -286,7 +292,7 @@ int main(int argc, char **argv)
 	report("regress (2 x profiles, report, JSON)", rt, runs);
 	report("merge of both sides, for scale", mt, runs);
 	store_close(st);
-	if (system(cmd) != 0)
+	if (!keep && system(cmd) != 0)
 		die("rm", NULL);
 	free(rt);
 	free(mt);

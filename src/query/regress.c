@@ -440,6 +440,7 @@ static void build_functions(struct regress *r, struct judge *j, struct arena *a,
 		w->tie = fabs(w->it.self.delta);
 		w->id = (uint32_t)i;
 		rep->regressions += w->it.verdict == REGRESS_REGRESSION;
+		rep->self_regressions += w->it.self.verdict == REGRESS_REGRESSION;
 		rep->improvements += w->it.verdict == REGRESS_IMPROVEMENT;
 		n++;
 	}

@@ -94,6 +94,7 @@ struct regress_report {
 				       * delta relative to base_total; one test */
 	size_t ntests;                /* the Bonferroni family */
 	size_t regressions, improvements; /* functions, by verdict */
+	size_t self_regressions;      /* of those, regressed in their own code */
 	struct regress_list functions, paths, new_paths, vanished_paths;
 	struct arena *arena;
 };

@@ -70,12 +70,13 @@ void regress_write_json(const struct regress_report *rep, struct buf *b)
 	json_put_str(b, pt, strlen(pt));
 	buf_printf(b, ",\"method\":\"welch-bonferroni\",\"confidence\":%.9g,\"threshold\":%.9g,"
 		   "\"min_profiles\":%d,\"min_share\":%.9g,\"tests\":%zu,"
-		   "\"regressed\":%s,\"regressions\":%zu,\"improvements\":%zu,"
+		   "\"regressed\":%s,\"regressions\":%zu,\"self_regressions\":%zu,"
+		   "\"improvements\":%zu,"
 		   "\"base\":{\"profiles\":%u,\"empty\":%u,\"mean_total\":%.9g},"
 		   "\"target\":{\"profiles\":%u,\"empty\":%u,\"mean_total\":%.9g}",
 		   rep->confidence, rep->threshold, REGRESS_MIN_PROFILES, REGRESS_MIN_SHARE,
 		   rep->ntests, rep->regressions ? "true" : "false", rep->regressions,
-		   rep->improvements, rep->nbase, rep->empty_base, rep->base_total, rep->ntarget,
+		   rep->self_regressions, rep->improvements, rep->nbase, rep->empty_base, rep->base_total, rep->ntarget,
 		   rep->empty_target, rep->target_total);
 	put_stat(b, "totals", &rep->totals);
 	put_list(b, "functions", &rep->functions, 0);
@@ -145,9 +146,13 @@ static void put_summary(struct buf *b, const struct regress_report *rep, int md)
 	buf_printf(b, "%sVerdict: %s%s: ", em,
 		   rep->regressions ? "REGRESSION" : rep->improvements ? "improvement" : "no change beyond the noise",
 		   em);
-	buf_printf(b, "%zu function%s regressed and %zu improved by more than %.2f points of the "
-		   "total, at %.4g%% confidence (Bonferroni over %zu tests).\n",
-		   rep->regressions, rep->regressions == 1 ? "" : "s", rep->improvements,
+	buf_printf(b, "%zu function%s regressed", rep->regressions,
+		   rep->regressions == 1 ? "" : "s");
+	if (rep->regressions)
+		buf_printf(b, " (%zu in own code, %zu only through callees)", rep->self_regressions,
+			   rep->regressions - rep->self_regressions);
+	buf_printf(b, " and %zu improved by more than %.2f points of the total, at %.4g%% "
+		   "confidence (Bonferroni over %zu tests).\n", rep->improvements,
 		   rep->threshold * 100, rep->confidence * 100, rep->ntests);
 	buf_printf(b, "%s%s%s: base %u profiles, target %u profiles; mean total per profile ",
 		   md ? "`" : "", rep->profile_type ? rep->profile_type : "?", md ? "`" : "",
@@ -400,13 +405,16 @@ int regress_read_json(const char *s, size_t len, struct regress_report **out, st
 	rep->threshold = num(root, "threshold");
 	rep->ntests = count(root, "tests");
 	rep->regressions = count(root, "regressions");
+	rep->self_regressions = count(root, "self_regressions");
 	rep->improvements = count(root, "improvements");
 	read_side(json_object_get(root, "base"), &rep->nbase, &rep->empty_base, &rep->base_total);
 	read_side(json_object_get(root, "target"), &rep->ntarget, &rep->empty_target,
 		  &rep->target_total);
 	read_stat(json_object_get(root, "totals"), &rep->totals);
-	if (!json_is_true(json_object_get(root, "regressed")) != !rep->regressions)
-		rc = err_set(e, -EPROTO, "regress reply: 'regressed' and 'regressions' disagree");
+	if (!json_is_true(json_object_get(root, "regressed")) != !rep->regressions ||
+	    rep->self_regressions > rep->regressions)
+		rc = err_set(e, -EPROTO, "regress reply: 'regressed', 'regressions' and "
+			     "'self_regressions' disagree");
 	rc = rc ? rc : read_list(root, "functions", 0, rep->arena, &rep->functions, e);
 	rc = rc ? rc : read_list(root, "paths", 1, rep->arena, &rep->paths, e);
 	rc = rc ? rc : read_list(root, "new_paths", 1, rep->arena, &rep->new_paths, e);

@@ -187,6 +187,7 @@ static void test_shares_exact(void **state)
 	assert_true(fabs(rep->functions.v[0].self.delta) >= 0.2 - 1e-12);
 	assert_true(fabs(rep->functions.v[1].self.delta) >= 0.2 - 1e-12);
 	assert_int_equal(rep->regressions, 1);
+	assert_int_equal(rep->self_regressions, 1);
 	/* c's self and a's total (a calls c) */
 	assert_int_equal(rep->improvements, 2);
 	/* main;e is new, hung under main; no path vanished. */

@@ -22,12 +22,18 @@ const char *regress_verdict_name(int verdict)
 
 /* ---- JSON out ------------------------------------------------------------- */
 
+/* -0 as 0: "-0" would read back as the integer 0, and "-0.00" means nothing. */
+static double nz(double v)
+{
+	return v == 0 ? 0 : v;
+}
+
 static void put_stat(struct buf *b, const char *key, const struct regress_stat *s)
 {
 	buf_printf(b, ",\"%s\":{\"base\":%.9g,\"target\":%.9g,\"delta\":%.9g,\"lo\":%.9g,"
 		   "\"hi\":%.9g,\"p\":%.6g,\"verdict\":\"%s\",\"tested\":%s,"
 		   "\"base_profiles\":%u,\"target_profiles\":%u}",
-		   key, s->base, s->target, s->delta, s->lo, s->hi, s->p,
+		   key, nz(s->base), nz(s->target), nz(s->delta), nz(s->lo), nz(s->hi), nz(s->p),
 		   regress_verdict_name(s->verdict), s->tested ? "true" : "false", s->nbase,
 		   s->ntarget);
 }
@@ -53,7 +59,7 @@ static void put_list(struct buf *b, const char *key, const struct regress_list *
 			json_put_str(b, it->frames[0], strlen(it->frames[0]));
 		}
 		buf_printf(b, ",\"verdict\":\"%s\",\"score\":%.9g", regress_verdict_name(it->verdict),
-			   it->score);
+			   nz(it->score));
 		if (!paths)
 			put_stat(b, "self", &it->self);
 		put_stat(b, "total", &it->total);
@@ -74,10 +80,10 @@ void regress_write_json(const struct regress_report *rep, struct buf *b)
 		   "\"improvements\":%zu,"
 		   "\"base\":{\"profiles\":%u,\"empty\":%u,\"mean_total\":%.9g},"
 		   "\"target\":{\"profiles\":%u,\"empty\":%u,\"mean_total\":%.9g}",
-		   rep->confidence, rep->threshold, REGRESS_MIN_PROFILES, REGRESS_MIN_SHARE,
+		   nz(rep->confidence), nz(rep->threshold), REGRESS_MIN_PROFILES, REGRESS_MIN_SHARE,
 		   rep->ntests, rep->regressions ? "true" : "false", rep->regressions,
-		   rep->self_regressions, rep->improvements, rep->nbase, rep->empty_base, rep->base_total, rep->ntarget,
-		   rep->empty_target, rep->target_total);
+		   rep->self_regressions, rep->improvements, rep->nbase, rep->empty_base,
+		   nz(rep->base_total), rep->ntarget, rep->empty_target, nz(rep->target_total));
 	put_stat(b, "totals", &rep->totals);
 	put_list(b, "functions", &rep->functions, 0);
 	put_list(b, "paths", &rep->paths, 1);
@@ -91,7 +97,9 @@ void regress_write_json(const struct regress_report *rep, struct buf *b)
 /* Percentage points with a sign: "+5.02", "-0.31". */
 static void put_pts(struct buf *b, double v)
 {
-	buf_printf(b, "%+.2f", v * 100);
+	double r = round(v * 10000) / 100;  /* as printed, so -0.001 reads +0.00 */
+
+	buf_printf(b, "%+.2f", nz(r));
 }
 
 static void put_ci(struct buf *b, const struct regress_stat *s)

@@ -299,9 +299,17 @@ def test_go_program_two_versions(goapp_exe, tmp_path):
                            "--threshold", "5%", "--format", "markdown")
         assert rc == 1, (out, err)
         assert "| 1 | `main.score` |" in out and "`main.handle` → `main.score`" in out, out
-        rc, out, err = run("regress", *common, "--base", target, "--target", base,
-                           "--threshold", "5%")
+        # A threshold above the change: nothing regressed beyond it, exit 0.
+        rc, out, err = run("regress", *common, "--base", base, "--target", target,
+                           "--threshold", "50%")
         assert rc == 0, (out, err)
+        # The other way round score improves (and parse and encode, which
+        # keep their cost, take a larger share: the exit status may say so).
+        rc, out, err = run("regress", *common, "--base", target, "--target", base,
+                           "--threshold", "5%", "--format", "json")
+        assert rc in (0, 1), (out, err)
+        back = {f["name"]: f for f in json.loads(out)["functions"]}
+        assert back["main.score"]["self"]["verdict"] == "improvement", back["main.score"]
     finally:
         if s is not None:
             assert s.stop() == 0

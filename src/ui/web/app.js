@@ -91,8 +91,9 @@ function renderControls() {
   range.replaceChildren(...RANGES.map(([v, label]) => el('option', { value: v, text: `Last ${label}`, selected: known && v === state.from })),
     known ? '' : el('option', { value: '', selected: true, text: `${fmtTime(toMs(state.from))} to ${fmtTime(toMs(state.until))}` }));
   for (const b of document.querySelectorAll('[data-page]')) b.setAttribute('aria-current', b.dataset.page === state.page ? 'page' : 'false');
-  for (const b of document.querySelectorAll('[data-view]')) b.setAttribute('aria-pressed', String(b.dataset.view === state.view));
+  for (const b of document.querySelectorAll('.views [data-view]')) b.setAttribute('aria-pressed', String(b.dataset.view === state.view));
   $('search').value = state.search;
+  $('diff-search').value = state.search;
 }
 
 function bindControls() {
@@ -110,18 +111,23 @@ function bindControls() {
   });
   for (const b of document.querySelectorAll('[data-page]'))
     b.addEventListener('click', (e) => { e.preventDefault(); go({ page: b.dataset.page }); });
-  for (const b of document.querySelectorAll('[data-view]'))
+  for (const b of document.querySelectorAll('.views [data-view]'))
     b.addEventListener('click', () => go({ view: b.dataset.view }));
-  $('search').addEventListener('input', (e) => {
-    state.search = e.target.value;
-    writeUrl(false);
-    applySearch(false);
-  });
-  $('reset-zoom').addEventListener('click', () => { for (const f of flames()) f.reset(); });
-  $('export-png').addEventListener('click', async () => {
-    const f = state.page === 'compare' ? ui.diffFlame : state.view === 'sandwich' ? ui.callees : ui.flame;
-    if (f) download('flamegraph.png', await f.toPNG());
-  });
+  for (const id of ['search', 'diff-search']) {
+    $(id).addEventListener('input', (e) => {
+      state.search = e.target.value;
+      writeUrl(false);
+      applySearch();
+    });
+  }
+  for (const id of ['reset-zoom', 'diff-reset-zoom'])
+    $(id).addEventListener('click', () => { for (const f of flames()) f.reset(); });
+  for (const id of ['export-png', 'diff-export-png']) {
+    $(id).addEventListener('click', async () => {
+      const f = state.page === 'compare' ? ui.diffFlame : state.view === 'sandwich' ? ui.callees : ui.flame;
+      if (f) download('flamegraph.png', await f.toPNG());
+    });
+  }
   $('single-back').addEventListener('click', () => go({ at: '' }));
   document.addEventListener('keydown', onKey);
   window.addEventListener('popstate', () => { state = readState(); load(); });
@@ -131,10 +137,12 @@ function bindControls() {
 // the zoom (inside the flame graph, arrows move and Enter zooms).
 function onKey(e) {
   const typing = /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName);
-  if (e.key === '/' && !typing) { e.preventDefault(); $('search').focus(); $('search').select(); }
-  else if (e.key === 'f' && !typing && ui.flame) { e.preventDefault(); ui.flame.canvas.focus(); }
+  const search = $(state.page === 'compare' ? 'diff-search' : 'search');
+  const main = state.page === 'compare' ? ui.diffFlame : ui.flame || ui.callees;
+  if (e.key === '/' && !typing) { e.preventDefault(); search.focus(); search.select(); }
+  else if (e.key === 'f' && !typing && main) { e.preventDefault(); main.canvas.focus(); }
   else if (e.key === 'Escape' && !typing && e.target.tagName !== 'CANVAS') { for (const f of flames()) f.reset(); }
-  else if (e.key === 'Escape' && e.target === $('search')) { e.target.blur(); }
+  else if (e.key === 'Escape' && e.target === search) { e.target.blur(); }
 }
 
 function flames() {
@@ -147,7 +155,7 @@ function applySearch() {
     const r = f.setSearch(state.search);
     if (f === ui.flame || f === ui.diffFlame) res = r;
   }
-  const out = $('search-result');
+  const out = $(state.page === 'compare' ? 'diff-search-result' : 'search-result');
   if (!state.search || !res) { out.textContent = ''; return; }
   out.textContent = res.count
     ? `${res.count} frames match, ${(100 * res.share).toFixed(2)}% of the total`
@@ -323,6 +331,7 @@ function sides() {
 
 async function loadCompare(signal) {
   const { left, right } = sides();
+  ui.diffSides = { left, right };
   $('lq').value = left.q === '{}' ? '' : left.q;
   $('rq').value = right.q === '{}' ? '' : right.q;
   $('lrange').textContent = `${fmtTime(toMs(left.from))} to ${fmtTime(toMs(left.until))}`;
@@ -347,7 +356,7 @@ async function loadCompare(signal) {
     return { ...r, baseShare, targetShare, change: targetShare - baseShare };
   });
   ui.diffTable = ui.diffTable || new TopTable($('diff-table'), {
-    onPick: (name) => { state.search = name; writeUrl(false); $('search').value = name; ui.diffFlame.setSearch(name, true); },
+    onPick: (name) => { state.search = name; writeUrl(false); $('diff-search').value = name; ui.diffFlame.setSearch(name, true); },
   });
   ui.diffTable.setRows(rows, diffColumns(unit()), 'change');
   applySearch();

@@ -21,9 +21,9 @@ const struct ui_asset *ui_find(const char *path)
 	return NULL;
 }
 
-/* Whether an Accept-Encoding header accepts gzip: a "gzip" (or "*")
- * element whose q is not zero, e.g. "gzip, deflate" or "gzip;q=0.5". */
-static int accepts_gzip(const char *ae)
+/* Elements are "coding[;q=value]" separated by commas, e.g. "gzip,
+ * deflate" or "gzip;q=0.5, br". */
+int ui_accepts_gzip(const char *ae)
 {
 	while (ae && *ae) {
 		const char *q;
@@ -68,7 +68,7 @@ void ui_serve(struct http_req *r, struct http_resp *w)
 		w->status = 304;
 		return;
 	}
-	gz = a->gz && accepts_gzip(http_header(r, "Accept-Encoding"));
+	gz = a->gz && ui_accepts_gzip(http_header(r, "Accept-Encoding"));
 	w->status = 200;
 	buf_append(&w->body, gz ? a->gz : a->data, gz ? a->gz_len : a->len);
 	if (gz)

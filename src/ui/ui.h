@@ -35,6 +35,10 @@ extern const size_t ui_nassets;
 /* The asset at path, or NULL. */
 const struct ui_asset *ui_find(const char *path);
 
+/* Whether an Accept-Encoding header value accepts gzip ("gzip" or "*"
+ * with a q that is not zero). NULL accepts nothing. */
+int ui_accepts_gzip(const char *accept_encoding);
+
 /* The handler for GET / and GET /ui/... (404 for an unknown asset). */
 void ui_serve(struct http_req *r, struct http_resp *w);
 

@@ -459,5 +459,12 @@ test('assets: built in, gzipped, cached by ETag', async () => {
   const idx = await fetch(`${server.base}/`);
   assert.match(idx.headers.get('content-security-policy'), /default-src 'self'/);
   assert.match(await idx.text(), /<script type="module" src="\/ui\/app.js">/);
+  // the sandwich format says what it needs
+  const noFn = await fetch(`${server.base}/api/v1/query?${new URLSearchParams({ query: `${CPU}{}`, format: 'sandwich' })}`);
+  assert.equal(noFn.status, 400);
+  assert.match((await noFn.json()).error, /function=NAME/);
+  const sw = await server.json('/api/v1/query', { query: `${CPU}{}`, format: 'sandwich', function: 'no.such.function' });
+  assert.equal(sw.callers.flamebearer.numTicks, 0);
+  assert.equal(sw.callees.flamebearer.numTicks, 0);
   assert.deepEqual(errors, [], 'no script errors in any test');
 });

@@ -44,7 +44,7 @@ export class TimeChart {
       scales: { x: { time: true } },
       axes: [
         { stroke: '#333', grid: { stroke: '#eee' } },
-        { stroke: '#333', grid: { stroke: '#eee' }, size: 70, values: (u, vals) => vals.map((v) => fmtValue(v, unit)) },
+        { stroke: '#333', grid: { stroke: '#eee' }, size: 70, space: 20, values: (u, vals) => vals.map((v) => fmtValue(v, unit)) },
       ],
       series: [{ value: (u, v) => (v == null ? '' : fmtTime(v * 1000)) },
         ...series.map((s, k) => ({ label: label(s), stroke: LINES[k % LINES.length], width: 1.5,

@@ -281,6 +281,33 @@ test('sandwich view: callers above, callees below', async () => {
   const height = await page.evaluate(() => parseFloat(window.__stackyard.ui.callers.canvas.style.height));
   assert.equal(bottom, height - 18);
   await shot('08-sandwich');
+
+  // go tool pprof -peek on the same merged profile lists the same direct
+  // callers and callees with the same values
+  const sw = await server.json('/api/v1/query', { query: `${CPU}{}`, format: 'sandwich', function: fn });
+  const level2 = (fb) => {
+    const m = {};
+    for (let k = 0; k < (fb.levels[2] || []).length; k += 4) m[fb.names[fb.levels[2][k + 3]]] = fb.levels[2][k + 1];
+    return m;
+  };
+  const pb = path.join(tmpdir('stackyard-ui-peek-'), 'merged.pb.gz');
+  const r = await fetch(`${server.base}/api/v1/query?${new URLSearchParams({ query: `${CPU}{}`, format: 'pprof' })}`);
+  fs.writeFileSync(pb, Buffer.from(await r.arrayBuffer()));
+  const peek = spawnSync('go', ['tool', 'pprof', '-peek', `^${fn.replace(/\./g, '\\.')}$`, pb], { encoding: 'utf8', timeout: 120000 });
+  fs.rmSync(path.dirname(pb), { recursive: true, force: true });
+  assert.equal(peek.status, 0, peek.stderr);
+  const units = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, mins: 60e9, hrs: 3600e9 };
+  const dur = (t) => { const m = /^([\d.]+)(ns|us|µs|ms|s|mins|hrs)$/.exec(t); return Math.round(Number(m[1]) * units[m[2]]); };
+  const callers = {}, callees = {};
+  let seen = false;
+  for (const l of peek.stdout.split('\n')) {
+    const m = /^\s+(\S+)\s+[\d.]+%\s+\|\s+(\S.*)$/.exec(l);
+    if (l.includes(`| ${fn}`)) seen = true;
+    else if (m) (seen ? callees : callers)[m[2].trim()] = dur(m[1]);
+  }
+  assert.ok(Object.keys(callers).length > 0, peek.stdout);
+  assert.deepEqual(level2(sw.callers.flamebearer), callers);
+  assert.deepEqual(level2(sw.callees.flamebearer), callees);
 });
 
 test('compare two ranges: diff flame graph and the biggest changes', async () => {

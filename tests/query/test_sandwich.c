@@ -1,4 +1,6 @@
-/* sandwich: callers and callees of one function, checked as folded text. */
+/* sandwich: callers and callees of one function, checked as folded text.
+ * Input trees come from folded stacks through the real parser
+ * (folded_parse, then stacktree_add_pprof). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,23 +9,19 @@
 
 #include <cmocka.h>
 
+#include "../../src/pprof/folded.h"
 #include "../../src/query/sandwich.h"
 
-static void add_folded(struct stacktree *t, const char *stack, int64_t v)
+static struct stacktree *tree_of(const char *folded)
 {
-	uint32_t ids[16];
-	size_t n = 0;
-	const char *s = stack, *e;
+	struct stacktree *t = stacktree_new();
+	struct pprof_profile *p = NULL;
+	struct err e = {0};
 
-	while (*s) {
-		e = strchr(s, ';');
-		if (!e)
-			e = s + strlen(s);
-		assert_true(n < 16);
-		ids[n++] = stacktree_name(t, s, (size_t)(e - s));
-		s = *e ? e + 1 : e;
-	}
-	stacktree_add(t, ids, n, v);
+	assert_int_equal(folded_parse((const uint8_t *)folded, strlen(folded), NULL, &p, &e), 0);
+	stacktree_add_pprof(t, p, 0);
+	pprof_free(p);
+	return t;
 }
 
 static void assert_folded(struct stacktree *t, const char *want)
@@ -42,70 +40,67 @@ static int64_t root_total(struct stacktree *t)
 	return stacktree_nodes(t, &n)[0].total;
 }
 
-static void test_callers_and_callees(void **state)
+static const struct {
+	const char *what, *input, *fn;
+	size_t calls;
+	const char *callers, *callees;
+	int64_t total;
+} cases[] = {
+	{"two callers, a call with self", "main;a;f;g 5\nmain;a;f 2\nmain;b;f;h 3\nmain;b;x 7\n", "f", 2,
+	 "f;a;main 7\nf;b;main 3\n", "f 2\nf;g 5\nf;h 3\n", 10},
+	/* f inside f counts once: the outer call carries the inner one */
+	{"recursion", "main;f;g;f;h 4\nmain;f 1\n", "f", 1, "f;main 5\n", "f 1\nf;g;f;h 4\n", 5},
+	{"a root frame", "f;a 3\nf 1\nb 9\n", "f", 1, "f 4\n", "f 1\nf;a 3\n", 4},
+	{"absent", "main;a 3\n", "nope", 0, "", "", 0},
+	/* "total" is name 0 of every tree and never a frame */
+	{"the root's name", "main;a 3\n", "total", 0, "", "", 0},
+};
+
+static void test_cases(void **state)
 {
-	struct stacktree *t = stacktree_new(), *up = stacktree_new(), *down = stacktree_new();
+	size_t i;
 
 	(void)state;
-	add_folded(t, "main;a;f;g", 5);
-	add_folded(t, "main;a;f", 2);
-	add_folded(t, "main;b;f;h", 3);
-	add_folded(t, "main;b;x", 7);
-	assert_int_equal(sandwich_build(t, "f", 1, up, down), 2);
-	/* callers: f, then who called it, up to the root-most frame */
-	assert_folded(up, "f;a;main 7\nf;b;main 3\n");
-	assert_folded(down, "f 2\nf;g 5\nf;h 3\n");
-	assert_int_equal(root_total(up), 10);
-	assert_int_equal(root_total(down), 10);
-	stacktree_free(t);
-	stacktree_free(up);
-	stacktree_free(down);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct stacktree *t = tree_of(cases[i].input);
+		struct stacktree *up = stacktree_new(), *down = stacktree_new();
+
+		print_message("case: %s\n", cases[i].what);
+		assert_int_equal(sandwich_build(t, cases[i].fn, strlen(cases[i].fn), up, down),
+				 cases[i].calls);
+		assert_folded(up, cases[i].callers);
+		assert_folded(down, cases[i].callees);
+		assert_int_equal(root_total(up), cases[i].total);
+		assert_int_equal(root_total(down), cases[i].total);
+		stacktree_free(t);
+		stacktree_free(up);
+		stacktree_free(down);
+	}
 }
 
-/* f inside f counts once: the outer call carries the inner one. */
-static void test_recursion_counted_once(void **state)
+static void test_json(void **state)
 {
-	struct stacktree *t = stacktree_new(), *up = stacktree_new(), *down = stacktree_new();
-
-	(void)state;
-	add_folded(t, "main;f;g;f;h", 4);
-	add_folded(t, "main;f", 1);
-	assert_int_equal(sandwich_build(t, "f", 1, up, down), 1);
-	assert_folded(up, "f;main 5\n");
-	assert_folded(down, "f 1\nf;g;f;h 4\n");
-	assert_int_equal(root_total(down), 5);
-	stacktree_free(t);
-	stacktree_free(up);
-	stacktree_free(down);
-}
-
-static void test_absent_function(void **state)
-{
-	struct stacktree *t = stacktree_new(), *up = stacktree_new(), *down = stacktree_new();
+	struct stacktree *t = tree_of("main;a 3\n");
 	struct flamegraph_meta m = {"cpu", "nanoseconds", 0};
 	struct buf b = BUF_INIT;
 
 	(void)state;
-	add_folded(t, "main;a", 3);
-	assert_int_equal(sandwich_build(t, "nope", 4, up, down), 0);
-	assert_int_equal(root_total(up), 0);
-	/* "total" is name 0 and never a frame */
-	assert_int_equal(sandwich_build(t, "total", 5, up, down), 0);
 	sandwich_write_json(t, "a\"b", 3, &m, &b);
 	assert_non_null(strstr((char *)b.data, "{\"function\":\"a\\\"b\",\"callers\":{\"version\":1,"));
 	assert_non_null(strstr((char *)b.data, "\"numTicks\":0"));
+	buf_reset(&b);
+	sandwich_write_json(t, "a", 1, &m, &b);
+	assert_non_null(strstr((char *)b.data, ",\"callees\":{\"version\":1,\"flamebearer\":{\"names\":"
+			       "[\"total\",\"a\"],\"levels\":[[0,3,0,0],[0,3,3,1]],\"numTicks\":3"));
 	buf_release(&b);
 	stacktree_free(t);
-	stacktree_free(up);
-	stacktree_free(down);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_callers_and_callees),
-		cmocka_unit_test(test_recursion_counted_once),
-		cmocka_unit_test(test_absent_function),
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,18 @@ async function settle() {
   await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 20000 });
 }
 
+// Drags across a chart from fraction a to fraction b of its width, as a
+// person would, and waits for the page to load what that chose.
+async function dragChart(selector, a, b) {
+  const r = await page.locator(`${selector} .u-over`).boundingBox();
+  await page.mouse.move(r.x + r.width * a, r.y + r.height / 2);
+  await navigate(async () => {
+    await page.mouse.down();
+    await page.mouse.move(r.x + r.width * b, r.y + r.height / 2, { steps: 8 });
+    await page.mouse.up();
+  });
+}
+
 async function navigate(action) {
   await page.evaluate(() => { document.body.dataset.state = 'loading'; });
   await action();
@@ -148,13 +160,7 @@ test('choose a profile type and a label selector with autocomplete', async () =>
 
 test('drag across the chart to choose a range', async () => {
   await open();
-  const r = await page.locator('#chart .u-over').boundingBox();
-  await page.mouse.move(r.x + r.width * 0.5, r.y + r.height / 2);
-  await navigate(async () => {
-    await page.mouse.down();
-    await page.mouse.move(r.x + r.width * 0.8, r.y + r.height / 2, { steps: 8 });
-    await page.mouse.up();
-  });
+  await dragChart('#chart', 0.5, 0.8);
   const st = await stateOf();
   assert.match(st.from, /^\d{13}$/);
   assert.match(st.until, /^\d{13}$/);
@@ -318,19 +324,13 @@ test('compare two ranges: diff flame graph and the biggest changes', async () =>
   const ink = await canvasInk('#diff-pane canvas');
   assert.ok(ink.red > 100 && ink.green > 100, `diff should show growth and shrinkage: ${JSON.stringify(ink)}`);
   // drag on the baseline chart: a new baseline range, same answer as the API
-  const r = await page.locator('#lchart .u-over').boundingBox();
-  await page.mouse.move(r.x + r.width * 0.05, r.y + r.height / 2);
-  await navigate(async () => {
-    await page.mouse.down();
-    await page.mouse.move(r.x + r.width * 0.45, r.y + r.height / 2, { steps: 6 });
-    await page.mouse.up();
-  });
+  await dragChart('#lchart', 0.05, 0.45);
   const s2 = await stateOf();
   assert.match(s2.lfrom, /^\d{13}$/);
   const rfrom = s2.rfrom || null;
+  const sides = await page.evaluate(() => window.__stackyard.ui.diffSides);
   const diff = await server.json('/api/v1/diff', { base: `${CPU}{}`, base_from: s2.lfrom, base_until: s2.luntil,
-    target: `${CPU}{}`, from: (await page.evaluate(() => window.__stackyard.ui.diffSides)).right.from,
-    until: (await page.evaluate(() => window.__stackyard.ui.diffSides)).right.until });
+    target: `${CPU}{}`, from: sides.right.from, until: sides.right.until });
   const now = await page.evaluate(() => ({ left: window.__stackyard.ui.diffFlame.diff.left, right: window.__stackyard.ui.diffFlame.diff.right }));
   assert.equal(now.left, diff.leftTicks);
   assert.equal(now.right, diff.rightTicks);
@@ -349,13 +349,7 @@ test('a copied link opens the same view', async () => {
   // absolute times: "now-1h" in a link means a later hour when opened later
   const until = Date.now(), from = until - 3600e3;
   await open(`?page=compare&from=${from}&until=${until}`);
-  const r = await page.locator('#rchart .u-over').boundingBox();
-  await page.mouse.move(r.x + r.width * 0.6, r.y + r.height / 2);
-  await navigate(async () => {
-    await page.mouse.down();
-    await page.mouse.move(r.x + r.width * 0.95, r.y + r.height / 2, { steps: 6 });
-    await page.mouse.up();
-  });
+  await dragChart('#rchart', 0.6, 0.95);
   await page.locator('#diff-search').fill('runtime');
   const url = await page.evaluate(() => location.href); // page.url() may lag behind replaceState
   const before = await page.evaluate(() => ({ ...window.__stackyard.ui.diffFlame.diff, s: window.__stackyard.state }));

@@ -84,6 +84,7 @@ tools: $(TOOL_BIN)
 
 # npm ci when node_modules is missing or older than the lock file.
 $(UI_NPM): src/ui/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to install uPlot for the web UI: run scripts/deps.sh" >&2; exit 1; }
 	cd src/ui && npm ci --no-audit --no-fund
 	@touch $@
 $(UI_VENDOR): $(UI_NPM)

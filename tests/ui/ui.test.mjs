@@ -37,10 +37,20 @@ async function open(query = '') {
   await settle();
 }
 
-// Waits until the page has loaded what its URL asks for.
+// Waits until the page has loaded what its URL asks for; a script error
+// fails at once, with its message.
 async function settle() {
-  await page.waitForFunction(() => !document.body.dataset.state.startsWith('loading'), null, { timeout: 20000 });
-  await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 20000 });
+  let onError;
+  const failed = new Promise((_, reject) => {
+    onError = (e) => reject(new Error(`script error in the page: ${e.message}`));
+    page.on('pageerror', onError);
+  });
+  try {
+    await Promise.race([failed,
+      page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 20000 })]);
+  } finally {
+    page.off('pageerror', onError);
+  }
 }
 
 // Drags across a chart from fraction a to fraction b of its width, as a
@@ -345,6 +355,25 @@ test('compare two ranges: diff flame graph and the biggest changes', async () =>
   await shot('09-compare');
 });
 
+test('compare two selectors over the same range', async () => {
+  await open('?page=compare');
+  for (const [side, svc] of [['l', 'etcd'], ['r', 'prometheus']]) {
+    const input = page.locator(`#${side}q`);
+    await input.fill(`{service_name="${svc}"}`);
+    await navigate(() => page.locator(`#${side}form button[type=submit]`).click());
+  }
+  const st = await stateOf();
+  assert.equal(st.lq, '{service_name="etcd"}');
+  assert.equal(st.rq, '{service_name="prometheus"}');
+  const sides = await page.evaluate(() => window.__stackyard.ui.diffSides);
+  const total = async (q, side) => (await apiQuery({ query: `${CPU}${q}`, from: side.from, until: side.until, format: 'top' })).total;
+  const d = await page.evaluate(() => window.__stackyard.ui.diffFlame.diff);
+  assert.equal(d.left, await total(st.lq, sides.left));
+  assert.equal(d.right, await total(st.rq, sides.right));
+  assert.ok(d.left > 0 && d.right > 0);
+  await shot('09b-compare-selectors');
+});
+
 test('a copied link opens the same view', async () => {
   // absolute times: "now-1h" in a link means a later hour when opened later
   const until = Date.now(), from = until - 3600e3;
@@ -386,6 +415,10 @@ test('export: pprof loads in go tool pprof; folded text; PNG', async () => {
 });
 
 test('empty, error and wide layouts', async () => {
+  // an unknown page or view falls back to the default
+  await open('?page=nonsense&view=nonsense');
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready');
+  assert.ok(await page.locator('#page-explore').isVisible());
   // an error from the server is shown as such
   await open('?q=' + encodeURIComponent('{service_name=~"("}'));
   assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');

@@ -17,6 +17,8 @@ const KEYS = {
   search: '', fn: '', at: '', max_nodes: '16384',
   lq: '', lfrom: '', luntil: '', rq: '', rfrom: '', runtil: '',
 };
+const PAGES = ['explore', 'compare', 'targets'];
+const VIEWS = ['flame', 'table', 'both', 'sandwich'];
 const PREFERRED_TYPE = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const RANGES = [['now-5m', '5 minutes'], ['now-15m', '15 minutes'], ['now-1h', '1 hour'],
   ['now-6h', '6 hours'], ['now-24h', '24 hours'], ['now-7d', '7 days'], ['now-30d', '30 days']];
@@ -31,6 +33,8 @@ function readState() {
   const p = new URLSearchParams(location.search);
   const s = {};
   for (const [k, d] of Object.entries(KEYS)) s[k] = p.get(k) ?? d;
+  if (!PAGES.includes(s.page)) s.page = KEYS.page;
+  if (!VIEWS.includes(s.view)) s.view = KEYS.view;
   return s;
 }
 
@@ -105,10 +109,13 @@ function bindControls() {
     ui.complete.close();
     go({ q: $('query').value.trim() || '{}', at: '' });
   });
-  ui.complete = new Autocomplete($('query'), {
+  // label names and values of the chosen type and range, for every selector input
+  const labels = {
     names: () => api.labelNames(selector('{}'), state.from, state.until).then((r) => r.names.filter((n) => !n.startsWith('__'))),
     values: (name) => api.labelValues(name, selector('{}'), state.from, state.until).then((r) => r.values),
-  });
+  };
+  ui.complete = new Autocomplete($('query'), labels);
+  for (const id of ['lq', 'rq']) new Autocomplete($(id), labels);
   for (const b of document.querySelectorAll('[data-page]'))
     b.addEventListener('click', (e) => { e.preventDefault(); go({ page: b.dataset.page }); });
   for (const b of document.querySelectorAll('.views [data-view]'))
@@ -169,7 +176,7 @@ async function load() {
   const ctl = new AbortController();
   inflight = ctl;
   renderControls();
-  for (const p of ['explore', 'compare', 'targets']) $(`page-${p}`).hidden = p !== state.page;
+  for (const p of PAGES) $(`page-${p}`).hidden = p !== state.page;
   $('controls').hidden = state.page === 'targets';
   setStatus('loading', 'Loading…');
   try {

@@ -93,7 +93,12 @@ $(BUILD)/ui_embed: $(UI_EMBED_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -o $@ $^ -ldeflate -lxxhash
 
-$(UI_GEN): $(BUILD)/ui_embed $(UI_WEB) $(UI_VENDOR)
+# The list of web files: regenerate when a file is added or removed.
+$(BUILD)/gen/ui_files.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(UI_WEB)' | cmp -s - $@ || echo '$(UI_WEB)' > $@
+
+$(UI_GEN): $(BUILD)/ui_embed $(UI_WEB) $(UI_VENDOR) $(BUILD)/gen/ui_files.stamp
 	@mkdir -p $(dir $@)
 	$(BUILD)/ui_embed -o $@ -i $(CURDIR)/src/ui/ui.h /=src/ui/web/index.html \
 		$(foreach f,$(filter-out %/index.html,$(UI_WEB)),/ui/$(notdir $(f))=$(f)) \

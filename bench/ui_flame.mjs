@@ -8,7 +8,8 @@
 // Each figure is timed inside the page with performance.now(): "draw" is
 // FlameGraph.draw() at the root plus a 1-pixel read-back, which waits for
 // the canvas to finish rasterising; "zoom" is zoomTo() on a frame a few
-// levels down (a full redraw of its subtree) plus the read-back; "parse"
+// levels down (a full redraw of its subtree) plus the read-back; "hover" is
+// the mouse handler (frame lookup, outline on the overlay, tooltip); "parse"
 // is setData() (flamebearer JSON -> typed arrays, parents, colours, first
 // draw). "open" is navigation to a drawn page, including the query.
 import { Server, launch } from '../tests/ui/lib.mjs';
@@ -28,7 +29,7 @@ try {
   };
   const line = (label, xs) => {
     const s = stats(xs);
-    console.log(`  ${label.padEnd(34)} median ${s.median.toFixed(1).padStart(6)} ms  p90 ${s.p90.toFixed(1).padStart(6)} ms  max ${s.max.toFixed(1).padStart(6)} ms`);
+    console.log(`  ${label.padEnd(36)} median ${s.median.toFixed(1).padStart(6)} ms  p90 ${s.p90.toFixed(1).padStart(6)} ms  max ${s.max.toFixed(1).padStart(6)} ms`);
     return s;
   };
   let worst = 0;
@@ -55,12 +56,24 @@ try {
         zoom.push(time(() => f.zoomTo(cand[k % Math.min(cand.length, 10)])));
         unzoom.push(time(() => f.reset()));
       }
+      // hover: the frame lookup, the outline and the tooltip, at points spread over the graph
+      const hover = [];
+      const b = f.canvas.getBoundingClientRect();
+      for (let k = 0; k < runs; k++) {
+        const e = new MouseEvent('mousemove', { clientX: b.left + ((k * 37) % 100) / 100 * b.width, clientY: b.top + ((k * 13) % 30) * 18 + 9 });
+        const t0 = performance.now();
+        f.onMove(e);
+        f.octx.getImageData(0, 0, 1, 1);
+        hover.push(performance.now() - t0);
+      }
+      f.hideTip();
       for (let k = 0; k < Math.max(3, runs / 4); k++) parse.push(time(() => f.setData(fb.flamebearer, fb.metadata)));
-      return { nodes: f.n, levels: f.nlevels, width: f.canvas.width, height: f.canvas.height, draw, zoom, unzoom, parse };
+      return { nodes: f.n, levels: f.nlevels, width: f.canvas.width, height: f.canvas.height, draw, zoom, unzoom, hover, parse };
     }, RUNS);
     console.log(`-- max_nodes=${maxNodes === '0' ? '0 (all)' : maxNodes}: ${r.nodes} nodes in ${r.levels} levels, canvas ${r.width}x${r.height} px, ${RUNS} runs`);
     worst = Math.max(worst, line('draw at the root', r.draw).median, line('zoom to a frame 4-8 levels down', r.zoom).median,
       line('reset zoom (draw at the root)', r.unzoom).median);
+    line('hover: find frame, outline, tooltip', r.hover);
     line('setData: parse + first draw', r.parse);
     line('open the page (query + draw)', opens);
   }

@@ -113,7 +113,7 @@ test('opening / shows the last hour of CPU across all services at once', async (
   const st = await stateOf();
   assert.equal(st.type, CPU);
   assert.equal(await page.locator('#type').inputValue(), CPU);
-  const ink = await canvasInk('#flame-pane canvas');
+  const ink = await canvasInk('#flame-pane canvas.flame');
   assert.ok(ink.ink > ink.total * 0.2, `flame graph canvas is mostly blank: ${JSON.stringify(ink)}`);
   assert.ok(ink.colors > 5, `flame graph has too few colours: ${ink.colors}`);
   const fg = await apiQuery({ query: `${CPU}{}`, format: 'flamegraph', max_nodes: 16384 });
@@ -129,7 +129,7 @@ test("a tooltip's numbers equal what the API returns", async () => {
   const nodes = decode(fg.flamebearer);
   const N = fg.flamebearer.numTicks;
   const pick = nodes.filter((n) => n.level === 2).sort((a, b) => b.total - a.total)[0];
-  const box = await page.locator('#flame-pane canvas').boundingBox();
+  const box = await page.locator('#flame-pane canvas.flame').boundingBox();
   await page.mouse.move(box.x + ((pick.x + pick.total / 2) / N) * box.width, box.y + 2 * 18 + 9);
   const tip = page.locator('#flame-pane .tooltip');
   await tip.waitFor({ state: 'visible' });
@@ -207,7 +207,7 @@ test('click a frame to zoom; breadcrumb and keyboard go back', async () => {
   const fg = await apiQuery({ query: `${CPU}{}`, format: 'flamegraph', max_nodes: 16384 });
   const N = fg.flamebearer.numTicks;
   const pick = decode(fg.flamebearer).filter((n) => n.level === 1).sort((a, b) => b.total - a.total)[0];
-  const canvas = page.locator('#flame-pane canvas');
+  const canvas = page.locator('#flame-pane canvas.flame');
   const box = await canvas.boundingBox();
   await canvas.click({ position: { x: ((pick.x + pick.total / 2) / N) * box.width, y: 18 + 9 } });
   const crumbs = page.locator('#flame-pane .crumbs');
@@ -247,7 +247,7 @@ test('search highlights matches and shows their share', async () => {
   const text = await page.locator('#search-result').textContent();
   assert.ok(text.includes(`${(100 * want / fg.flamebearer.numTicks).toFixed(2)}% of the total`), text);
   assert.equal((await stateOf()).search, 'mallocgc');
-  const ink = await canvasInk('#flame-pane canvas');
+  const ink = await canvasInk('#flame-pane canvas.flame');
   assert.ok(ink.colors > 2);
   await shot('06-search');
 });
@@ -288,7 +288,7 @@ test('sandwich view: callers above, callees below', async () => {
   const cum = top.rows.find((r) => r.name === fn).cum;
   assert.equal(await ticks('callers'), cum);
   assert.equal(await ticks('callees'), cum);
-  for (const half of ['#flame-pane .sandwich-half:nth-of-type(1) canvas', '#flame-pane .sandwich-half:nth-of-type(2) canvas']) {
+  for (const half of ['#flame-pane .sandwich-half:nth-of-type(1) canvas.flame', '#flame-pane .sandwich-half:nth-of-type(2) canvas.flame']) {
     const ink = await canvasInk(half);
     assert.ok(ink.ink > 100, `sandwich half ${half} is blank`);
   }
@@ -331,7 +331,7 @@ test('compare two ranges: diff flame graph and the biggest changes', async () =>
   const st = await stateOf();
   assert.equal(st.page, 'compare');
   const ui = await page.evaluate(() => ({ left: window.__stackyard.ui.diffFlame.diff.left, right: window.__stackyard.ui.diffFlame.diff.right }));
-  const ink = await canvasInk('#diff-pane canvas');
+  const ink = await canvasInk('#diff-pane canvas.flame');
   assert.ok(ink.red > 100 && ink.green > 100, `diff should show growth and shrinkage: ${JSON.stringify(ink)}`);
   // drag on the baseline chart: a new baseline range, same answer as the API
   await dragChart('#lchart', 0.05, 0.45);

@@ -199,7 +199,7 @@ async function loadTypes() {
     for (const p of ['page-explore', 'page-compare']) $(p).hidden = true;
     const extra = older.length
       ? el('button', { type: 'button', onclick: () => go({ from: 'now-30d', until: 'now' }), text: 'Show the last 30 days' })
-      : el('pre', { text: "curl -X POST --data-binary @cpu.pb.gz \\\n  'http://HOST:7117/ingest?name=myapp&format=pprof'" });
+      : el('pre', { text: `curl -X POST --data-binary @cpu.pb.gz \\\n  '${location.origin}/ingest?name=myapp&format=pprof'` });
     setStatus('empty', older.length
       ? 'No profiles in this time range. There are older ones.'
       : 'No profiles yet. Push one, or start the server with a scrape --config:', extra);

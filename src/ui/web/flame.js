@@ -22,7 +22,10 @@ export class FlameGraph {
     this.canvas = el('canvas', { class: 'flame', tabindex: '0', role: 'img',
       'aria-label': opts.label || 'flame graph: arrows move, Enter zooms, Escape resets' });
     this.tip = el('div', { class: 'tooltip', role: 'tooltip', hidden: true });
-    this.wrap = el('div', { class: 'flame-wrap' }, this.canvas);
+    // hover and focus outlines go on a canvas above, so moving the mouse
+    // never redraws the graph
+    this.overlay = el('canvas', { class: 'flame-overlay', 'aria-hidden': 'true' });
+    this.wrap = el('div', { class: 'flame-wrap' }, this.canvas, this.overlay);
     host.replaceChildren(this.crumbs, this.wrap, this.tip);
     this.n = 0;
     this.zoom = 0;
@@ -31,6 +34,7 @@ export class FlameGraph {
     this.search = '';
     this.lastDrawMs = 0;
     this.ctx = this.canvas.getContext('2d', { alpha: false });
+    this.octx = this.overlay.getContext('2d');
     this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
     this.canvas.addEventListener('mouseleave', () => this.hideTip());
     this.canvas.addEventListener('click', (e) => this.onClick(e));
@@ -195,12 +199,18 @@ export class FlameGraph {
       this.canvas.height = Math.round(H * dpr);
       this.canvas.style.width = `${W}px`;
       this.canvas.style.height = `${H}px`;
+      this.overlay.width = this.canvas.width;
+      this.overlay.height = this.canvas.height;
+      this.overlay.style.width = `${W}px`;
+      this.overlay.style.height = `${H}px`;
     }
+    this.dpr = dpr;
     const ctx = this.ctx;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = '#ffffff';
     ctx.fillRect(0, 0, W, H);
     if (!this.n || !this.ticks) {
+      this.octx.clearRect(0, 0, this.overlay.width, this.overlay.height);
       this.renderCrumbs();
       this.lastDrawMs = performance.now() - t0;
       return;
@@ -245,8 +255,7 @@ export class FlameGraph {
       }
     }
     ctx.globalAlpha = 1;
-    if (this.focus >= 0 && this.focus < this.n) this.outline(this.focus, '#1a4fd6', 2);
-    if (this.hover >= 0) this.outline(this.hover, '#111111', 1);
+    this.drawOverlay();
     this.renderCrumbs();
     this.lastDrawMs = performance.now() - t0;
   }
@@ -262,12 +271,21 @@ export class FlameGraph {
     return { x, y: this.rowY(this.lvl[i]), w: right - x, h: ROW - 1 };
   }
 
+  drawOverlay() {
+    const o = this.octx;
+    o.setTransform(1, 0, 0, 1, 0, 0);
+    o.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    o.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    if (this.focus >= 0 && this.focus < this.n) this.outline(this.focus, '#1a4fd6', 2);
+    if (this.hover >= 0) this.outline(this.hover, '#111111', 1);
+  }
+
   outline(i, color, width) {
     const r = this.rectOf(i);
     if (!r) return;
-    this.ctx.strokeStyle = color;
-    this.ctx.lineWidth = width;
-    this.ctx.strokeRect(r.x + width / 2, r.y + width / 2, Math.max(1, r.w - width), r.h - width);
+    this.octx.strokeStyle = color;
+    this.octx.lineWidth = width;
+    this.octx.strokeRect(r.x + width / 2, r.y + width / 2, Math.max(1, r.w - width), r.h - width);
   }
 
   // The node under a mouse event, or -1.
@@ -286,7 +304,7 @@ export class FlameGraph {
     const i = this.hit(e);
     if (i !== this.hover) {
       this.hover = i;
-      this.draw();
+      this.drawOverlay();
     }
     if (i < 0) { this.hideTip(); return; }
     this.showTip(i, e.clientX, e.clientY);
@@ -338,7 +356,7 @@ export class FlameGraph {
 
   hideTip() {
     this.tip.hidden = true;
-    if (this.hover >= 0) { this.hover = -1; this.draw(); }
+    if (this.hover >= 0) { this.hover = -1; this.drawOverlay(); }
   }
 
   // Keyboard: arrows move the focused frame, Enter zooms to it, Escape
@@ -360,7 +378,7 @@ export class FlameGraph {
     }
     e.preventDefault();
     this.focus = f;
-    this.draw();
+    this.drawOverlay();
     const r = this.rectOf(f);
     if (r) {
       const b = this.canvas.getBoundingClientRect();

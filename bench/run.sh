@@ -140,5 +140,6 @@ echo "  \$ $BENCH_DECODE -n $PASSES FILES"
 
 echo
 BUILD="$BUILD" BIN="$BIN" bash bench/store.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/reopen.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/server.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/ui.sh

@@ -6,7 +6,7 @@ import { FlameGraph } from './flame.js';
 import { TimeChart } from './chart.js';
 import { TopTable, topColumns, diffColumns } from './table.js';
 import { Autocomplete } from './autocomplete.js';
-import { el, fmtValue, fmtExact, fmtPct, fmtTime, fmtAgo, splitType, download } from './util.js';
+import { el, fmtValue, fmtTime, fmtAgo, splitType, download } from './util.js';
 
 // URL keys and their defaults. page: explore | compare | targets;
 // view (explore): flame | table | both | sandwich; q: label matchers;
@@ -415,7 +415,7 @@ async function loadTargets() {
 // ---- start --------------------------------------------------------------
 
 // For the browser tests and the benchmark: read-only handles on the views.
-window.__stackyard = { get state() { return { ...state }; }, ui, fmtValue, fmtExact, fmtPct };
+window.__stackyard = { get state() { return { ...state }; }, ui };
 
 bindControls();
 bindCompare();

@@ -6,7 +6,7 @@
 // top (or at the bottom with `inverted`, for the callers half of a
 // sandwich). Frames narrower than half a pixel are not drawn; names are
 // written only where they fit.
-import { el, fmtValue, fmtExact, fmtPct, colorOf, diffColor } from './util.js';
+import { el, fmtValue, fmtExact, colorOf, diffColor } from './util.js';
 
 const ROW = 18;
 const FONT = '12px "DejaVu Sans Mono", ui-monospace, monospace';

@@ -29,7 +29,8 @@ export function fmtValue(v, unit) {
   for (const [div, suffix] of scale) {
     if (a >= div || div === 1) {
       const x = v / div;
-      const s = Math.abs(x) >= 100 || div === 1 ? x.toFixed(0) : x.toFixed(Math.abs(x) >= 10 ? 1 : 2);
+      const digits = Math.abs(x) >= 100 || div === 1 ? 0 : Math.abs(x) >= 10 ? 1 : 2;
+      const s = String(Number(x.toFixed(digits))); // 90.0 -> 90, 1.50 -> 1.5
       return suffix ? `${s} ${suffix}` : s;
     }
   }

@@ -38,13 +38,14 @@ static uint32_t namemap_get(struct namemap *m, uint32_t name)
 }
 
 /* The name id of fn in t, or UNSET. Names are scanned rather than
- * interned so that t is not changed. */
+ * interned so that t is not changed. Name 0 is the root's "total", but a
+ * frame may be called that too: the root node itself is never a call. */
 static uint32_t find_name(const struct stacktree *t, const char *fn, size_t len)
 {
 	uint32_t n = stacktree_nnames(t), i;
 	size_t l;
 
-	for (i = 1; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		const char *s = stacktree_name_str(t, i, &l);
 		if (l == len && !memcmp(s, fn, len))
 			return i;

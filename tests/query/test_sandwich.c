@@ -52,8 +52,10 @@ static const struct {
 	{"recursion", "main;f;g;f;h 4\nmain;f 1\n", "f", 1, "f;main 5\n", "f 1\nf;g;f;h 4\n", 5},
 	{"a root frame", "f;a 3\nf 1\nb 9\n", "f", 1, "f 4\n", "f 1\nf;a 3\n", 4},
 	{"absent", "main;a 3\n", "nope", 0, "", "", 0},
-	/* "total" is name 0 of every tree and never a frame */
+	/* "total" is the root's name, but the root is never a call of it */
 	{"the root's name", "main;a 3\n", "total", 0, "", "", 0},
+	{"a frame named total", "main;total 3\ntotal;x 2\n", "total", 2,
+	 "total 2\ntotal;main 3\n", "total 3\ntotal;x 2\n", 5},
 };
 
 static void test_cases(void **state)

@@ -449,6 +449,29 @@ test('empty, error and wide layouts', async () => {
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
+test('the chart keeps eight lines: the largest services and the rest summed', async () => {
+  const s = await new Server().start();
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    for (let i = 0; i < 11; i++)
+      await s.push(path.join(TESTDATA, i < 5 ? 'gocompile-nethttp-cpu.pb.gz' : 'etcd-cpu.pb.gz'), `svc${i}`, now - 600 + i);
+    await page.goto(`${s.base}/`);
+    await settle();
+    const lines = await page.evaluate(() => {
+      const c = window.__stackyard.ui.chart;
+      return c.plot.series.slice(1).map((x) => x.label);
+    });
+    assert.equal(lines.length, 8);
+    assert.equal(lines[7], 'other=4 more');
+    for (let i = 0; i < 5; i++) assert.ok(lines.includes(`service_name=svc${i}`), lines.join(' | '));
+    const sums = await page.evaluate(() => window.__stackyard.ui.chart.data.slice(1).map((ys) => ys.reduce((a, v) => a + v, 0)));
+    const all = await s.json('/api/v1/query', { query: `${CPU}{}`, format: 'top' });
+    assert.equal(sums.reduce((a, v) => a + v, 0), all.total, 'the lines add up to the total');
+  } finally {
+    await s.stop();
+  }
+});
+
 test('targets page: health per target and profile type', async () => {
   // a real HTTP endpoint serving a real CPU profile, and one that is down
   const body = fs.readFileSync(path.join(TESTDATA, 'etcd-cpu.pb.gz'));

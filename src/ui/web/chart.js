@@ -6,6 +6,18 @@ import { el, fmtValue, fmtTime } from './util.js';
 
 const LINES = ['#1f5fbf', '#c2410c', '#15803d', '#7c3aed', '#b91c1c', '#0e7490', '#a16207', '#be185d'];
 
+const MAX_LINES = 8;
+
+// At most MAX_LINES lines: the largest groups, the rest summed as "other".
+function topSeries(series) {
+  if (series.length <= MAX_LINES) return series;
+  const sum = (s) => s.points.reduce((a, p) => a + p[1], 0);
+  const sorted = [...series].sort((a, b) => sum(b) - sum(a));
+  const keep = sorted.slice(0, MAX_LINES - 1), rest = sorted.slice(MAX_LINES - 1);
+  const other = rest[0].points.map((p, i) => [p[0], rest.reduce((a, s) => a + s.points[i][1], 0)]);
+  return [...keep, { labels: { other: `${rest.length} more` }, points: other }];
+}
+
 export class TimeChart {
   // opts: {onRange(fromMs, untilMs), onPoint(ms, stepMs), height}
   constructor(host, opts) {
@@ -23,7 +35,7 @@ export class TimeChart {
   // res: /api/v1/range's answer; unit: the sample unit.
   setData(res, unit, band = null) {
     this.band = band;
-    const series = res.series || [];
+    const series = topSeries(res.series || []);
     if (this.plot) { this.plot.destroy(); this.plot = null; }
     this.host.replaceChildren();
     if (!series.length) {

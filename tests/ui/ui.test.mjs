@@ -523,6 +523,41 @@ test('targets page: health per target and profile type', async () => {
   }
 });
 
+test('text contrast meets WCAG AA (4.5:1)', async () => {
+  await open('?view=both');
+  const worst = await page.evaluate(async () => {
+    const { PALETTE, diffColor } = await import('/ui/util.js');
+    const rgb = (c) => {
+      const m = c.startsWith('#') ? [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) : c.match(/\d+/g).slice(0, 3).map(Number);
+      return m.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    };
+    const lum = (c) => { const [r, g, b] = rgb(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+    const pairs = [];
+    // flame graph labels: dark text on every frame colour, dimmed text on dimmed frames
+    for (const c of PALETTE) pairs.push(['frame ' + c, '#111111', c]);
+    for (const [l, r] of [[0.5, 0], [0, 0.5], [0.5, 0.5], [0.1, 0.2], [0.2, 0.1]])
+      pairs.push([`diff ${l}->${r}`, '#111111', diffColor(l, r)]);
+    pairs.push(['dimmed frame', '#595959', '#e4e4e4']);
+    // page text: the computed colours of visible text on its background
+    const bgOf = (e) => {
+      for (; e; e = e.parentElement) {
+        const b = getComputedStyle(e).backgroundColor;
+        if (b && !/rgba\(0, 0, 0, 0\)|transparent/.test(b)) return b;
+      }
+      return 'rgb(255, 255, 255)';
+    };
+    for (const sel of ['body', 'th', 'td', '.controls label', '.search-result', '.pages a', '.brand', '.keys', 'button', 'a']) {
+      for (const e of document.querySelectorAll(sel)) {
+        if (!e.offsetParent || !e.textContent.trim()) continue;
+        pairs.push([sel, getComputedStyle(e).color, bgOf(e)]);
+      }
+    }
+    return pairs.map(([what, fg, bg]) => ({ what, fg, bg, r: ratio(fg, bg) })).sort((a, b) => a.r - b.r).slice(0, 3);
+  });
+  assert.ok(worst[0].r >= 4.5, `lowest contrast: ${JSON.stringify(worst)}`);
+});
+
 test('assets: built in, gzipped, cached by ETag', async () => {
   const r = await fetch(`${server.base}/ui/app.js`, { headers: { 'Accept-Encoding': 'gzip' } });
   assert.equal(r.status, 200);

@@ -73,7 +73,7 @@ export function packageOf(name) {
 
 // Pastel colours (dark text stays readable on every one), picked by a
 // hash of the package so one package has one colour everywhere.
-const PALETTE = [
+export const PALETTE = [
   '#f2b880', '#9ad0ec', '#b5d99c', '#f4a6a6', '#c9b6e4', '#f7d488', '#8fd3c1',
   '#e7b7d3', '#a9c5f5', '#d6c8a5', '#f0c29e', '#a8dcd1', '#cfd89a', '#e3b0b0',
 ];

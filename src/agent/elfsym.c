@@ -259,7 +259,13 @@ int elfsym_open_fd(int fd, const char *path, struct elfsym *out, struct err *e)
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf)
 		return err_set(e, -EINVAL, "%s: %s", path, elf_errmsg(-1));
-	/* Everything needed is in the mapping: the fd can go. */
+	/* Read everything in (a no-op when libelf could map the file), then
+	 * the fd can go. */
+	if (elf_cntl(elf, ELF_C_FDREAD)) {
+		rc = err_set(e, -EIO, "%s: %s", path, elf_errmsg(-1));
+		elf_end(elf);
+		return rc;
+	}
 	elf_cntl(elf, ELF_C_FDDONE);
 	rc = elfsym_init(elf, out, e);
 	if (rc) {

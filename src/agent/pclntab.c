@@ -432,8 +432,9 @@ static const uint8_t *inl_tree(const struct pclntab *t, const struct func *f,
 	if (FUNCDATA_INL_TREE >= f->nfuncdata)
 		return NULL;
 	if (t->magic == MAGIC_116) {
-		/* Pointer-aligned absolute addresses. */
-		if (t->ptrsize == 8 && ((t->pcln.p - t->tab) + at) % 8)
+		/* Absolute addresses, aligned to 8 in memory (the runtime
+		 * aligns the address, so the table's address counts). */
+		if (t->ptrsize == 8 && (t->va + (uint64_t)(t->pcln.p - t->tab) + at) % 8)
 			at += 4;
 		if (get(t, t->pcln, at + FUNCDATA_INL_TREE * t->ptrsize, t->ptrsize, &va) ||
 		    !va)

@@ -623,12 +623,13 @@ static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_
 	struct ptype pt;
 	struct err e = {0};
 	size_t max_nodes;
+	const char *fn = NULL;
 
 	if (fmt < 0) {
 		http_error(w, 400, "format must be flamegraph, top, folded, pprof or sandwich");
 		return;
 	}
-	if (fmt == QF_SANDWICH && !sandwich_arg(r, w))
+	if (fmt == QF_SANDWICH && !(fn = sandwich_arg(r, w)))
 		return;
 	if (max_nodes_arg(r, &max_nodes, w) < 0)
 		return;
@@ -638,7 +639,7 @@ static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_
 	} else {
 		ptype_split(sel->profile_type, &pt);
 		if (fmt == QF_SANDWICH)
-			sandwich_reply(t, &pt, max_nodes, http_arg(r, "function"), w);
+			sandwich_reply(t, &pt, max_nodes, fn, w);
 		else
 			render(t, &pt, fmt, max_nodes, w);
 	}

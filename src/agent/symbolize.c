@@ -315,10 +315,13 @@ static struct binary *adopt_binary(struct symbolizer *s, struct elfsym *elf,
 	b->arena = arena_new();
 	answers_init(&b->answers);
 	u64map_init(&b->demangled, 16);
-	/* Not a Go binary (-ENOENT) or a damaged table: ELF symbols still name
-	 * what they can. */
-	if (pclntab_open(&b->elf, &b->go, NULL))
+	/* Not a Go binary (-ENOENT) or a damaged table: ELF symbols name what
+	 * they can. A Go binary reads them only when its table fails it (cgo
+	 * code), which spares most of them the copy of a large .symtab. */
+	if (pclntab_open(&b->elf, &b->go, NULL)) {
 		b->go = NULL;
+		elfsym_load_symbols(&b->elf, NULL);
+	}
 	b->bytes = binary_bytes(b);
 	s->bytes += b->bytes;
 	s->nbinaries++;
@@ -332,7 +335,7 @@ static struct binary *load_binary(struct symbolizer *s, int fd,
 {
 	struct elfsym elf;
 
-	if (elfsym_open_fd(fd, path, &elf, NULL))
+	if (elfsym_open_fd(fd, path, ELFSYM_LAZY, &elf, NULL))
 		return NULL;
 	return adopt_binary(s, &elf, st, NULL);
 }
@@ -358,7 +361,7 @@ static struct binary *load_vdso(struct symbolizer *s, int pid,
 	img = xmalloc(len);
 	n = pread(fd, img, len, (off_t)m->pub.start);
 	close(fd);
-	if (n != (ssize_t)len || elfsym_open_mem(img, len, &elf, NULL)) {
+	if (n != (ssize_t)len || elfsym_open_mem(img, len, 0, &elf, NULL)) {
 		free(img);
 		return NULL;
 	}
@@ -409,7 +412,10 @@ static const struct answer *binary_lookup(struct symbolizer *s,
 			f[i] = (struct sym_frame){pf[i].function, pf[i].file, pf[i].line};
 		frames = f;
 	} else {
-		const struct elfsym_sym *y = elfsym_find(&b->elf, vaddr);
+		const struct elfsym_sym *y;
+
+		elfsym_load_symbols(&b->elf, NULL);
+		y = elfsym_find(&b->elf, vaddr);
 
 		if (y) {
 			frames = one_frame(b->arena, sym_name(b, y));

@@ -100,7 +100,7 @@ static void check_against_nm(const char *bin, size_t *total)
 	size_t dwarf = 0;
 
 	assert_true(fd >= 0);
-	assert_int_equal(elfsym_open_fd(fd, bin, &elf, &e), 0);
+	assert_int_equal(elfsym_open_fd(fd, bin, 0, &elf, &e), 0);
 	close(fd);
 	n = nm_funcs(bin, &v);
 	assert_true(n >= 3);
@@ -176,7 +176,7 @@ static void test_build_id(void **state)
 	int fd = open(bin, O_RDONLY | O_CLOEXEC);
 
 	(void)state;
-	assert_int_equal(elfsym_open_fd(fd, bin, &elf, &e), 0);
+	assert_int_equal(elfsym_open_fd(fd, bin, 0, &elf, &e), 0);
 	close(fd);
 	out = at_capture("readelf -n %s | sed -n 's/.*Build ID: //p'", bin);
 	p = strchr(out, '\n');

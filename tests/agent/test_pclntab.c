@@ -94,7 +94,7 @@ static void gobin_open(struct gobin *g, const char *path)
 
 	g->fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(g->fd >= 0);
-	assert_int_equal(elfsym_open_fd(g->fd, path, &g->elf, &e), 0);
+	assert_int_equal(elfsym_open_fd(g->fd, path, 0, &g->elf, &e), 0);
 	assert_int_equal(pclntab_open(&g->elf, &g->t, &e), 0);
 }
 
@@ -418,7 +418,7 @@ static void test_damaged(void **state)
 
 	(void)state;
 	assert_int_equal(file_read(bin, 1u << 30, &img, &len, NULL), 0);
-	assert_int_equal(elfsym_open_mem(img, len, &elf, &e), 0);
+	assert_int_equal(elfsym_open_mem(img, len, 0, &elf, &e), 0);
 	assert_int_equal(elfsym_section(&elf, ".gopclntab", &sec), 0);
 	off = (size_t)(sec.data - img);
 	elfsym_release(&elf);
@@ -427,7 +427,7 @@ static void test_damaged(void **state)
 		copy = xmalloc(len);
 		memcpy(copy, img, len);
 		memset(copy + off + 8 + 8 * w, 0xee, 8);
-		assert_int_equal(elfsym_open_mem(copy, len, &elf, &e), 0);
+		assert_int_equal(elfsym_open_mem(copy, len, 0, &elf, &e), 0);
 		rc = pclntab_open(&elf, &t, &e);
 		if (w == 1) { /* nfiles is not used */
 			assert_int_equal(rc, 0);
@@ -487,7 +487,7 @@ static void test_layouts(void **state)
 			}
 			img = pclntab_elf(seed + 1, slen - 1, !k, &len);
 			assert_non_null(img);
-			assert_int_equal(elfsym_open_mem(img, len, &elf, &e), 0);
+			assert_int_equal(elfsym_open_mem(img, len, 0, &elf, &e), 0);
 			assert_int_equal(elfsym_section(&elf, ".gopclntab", &sec), k ? -ENOENT : 0);
 			assert_int_equal(pclntab_open(&elf, &t, &e), 0);
 			assert_int_equal(pclntab_magic(t), magic[i]);

@@ -528,6 +528,64 @@ static void test_layouts(void **state)
 	free(sdir);
 }
 
+static uint64_t value_of(const char *text, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s ", key);
+	p = strstr(text, pat);
+	assert_non_null(p);
+	return strtoull(p + strlen(pat), NULL, 16);
+}
+
+/* cgo, linked by the external linker: C code is not in the pclntab, so it
+ * is named by ELF symbols (.symtab; stripped, .dynsym, where cgo exports
+ * its C functions). An address of the file that no table covers (its ELF
+ * header) stays unnamed but keeps its mapping. Go code is named either way. */
+static void test_cgo(void **state)
+{
+	static const char *const flags[2] = {"", "-ldflags='-s -w'"};
+	int v;
+
+	(void)state;
+	if (!at_have("gcc")) {
+		skip();
+		return;
+	}
+	for (v = 0; v < 2; v++) {
+		char *bin = at_fmt("%s/cgo%d", dir, v), *text;
+		char *argv[] = {bin, NULL};
+		struct at_child c = {0};
+		struct err e = {0};
+		struct symbolizer *s = symbolizer_new(&e);
+		struct sym_loc loc;
+
+		assert_int_equal(at_sh("GO111MODULE=off CGO_ENABLED=1 go build %s -o %s "
+				       "tests/agent/cgoprog/main.go", flags[v], bin), 0);
+		assert_int_equal(at_spawn(&c, argv), 0);
+		text = at_read_until_ready(&c);
+		assert_int_equal(symbolizer_user(s, c.pid, value_of(text, "go") + 4, &loc, &e), 0);
+		assert_true(loc.nframes >= 1);
+		assert_string_equal(loc.frames[loc.nframes - 1].function, "main.goWork");
+		assert_non_null(strstr(loc.frames[0].file, "cgoprog/main.go"));
+		assert_int_equal(symbolizer_user(s, c.pid, value_of(text, "c") + 4, &loc, &e), 0);
+		assert_non_null(loc.mapping);
+		assert_string_equal(loc.mapping->path, bin);
+		assert_int_equal(loc.nframes, 1);
+		assert_string_equal(loc.frames[0].function, "c_spin");
+		assert_int_equal(symbolizer_user(s, c.pid, 0x400010, &loc, &e), 0);
+		assert_non_null(loc.mapping);
+		assert_string_equal(loc.mapping->path, bin);
+		assert_int_equal(loc.nframes, 0);
+		assert_null(loc.frames);
+		at_finish(&c);
+		symbolizer_free(s);
+		free(text);
+		free(bin);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_go120_binary),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_cgo),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

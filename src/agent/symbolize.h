@@ -48,7 +48,9 @@ struct symbolizer *symbolizer_new(struct err *e);
 void symbolizer_free(struct symbolizer *s); /* NULL is a no-op */
 
 /* A user-space address of process pid. Re-reads /proc/PID/maps when addr
- * is not covered by a known mapping (dlopen, a JIT region). Returns 0 and
+ * is not covered by a known mapping (dlopen, a JIT region), at most once
+ * per 200 ms per process (a broken frame-pointer chain yields many such
+ * addresses). Returns 0 and
  * fills out (possibly unnamed), or a negative errno when the process is gone
  * and was never seen (-ESRCH). */
 int symbolizer_user(struct symbolizer *s, int pid, uint64_t addr,

@@ -94,7 +94,8 @@ void symbolizer_get_stats(const struct symbolizer *s,
 void symbolizer_set_cache_cap(struct symbolizer *s, uint64_t max_bytes,
 			      uint32_t max_binaries);
 
-/* The process exited: drop its mappings (shared symbol tables stay cached
+/* The process exited, or exec()ed (same pid, new image: the mappings last
+ * read may still cover the new program's addresses): drop its mappings (shared symbol tables stay cached
  * by build id until symbolizer_free or the cache cap evicts them). */
 void symbolizer_forget(struct symbolizer *s, int pid);
 

@@ -95,8 +95,9 @@ void symbolizer_set_cache_cap(struct symbolizer *s, uint64_t max_bytes,
 			      uint32_t max_binaries);
 
 /* The process exited, or exec()ed (same pid, new image: the mappings last
- * read may still cover the new program's addresses): drop its mappings (shared symbol tables stay cached
- * by build id until symbolizer_free or the cache cap evicts them). */
+ * read may still cover the new program's addresses): drop its mappings
+ * (shared symbol tables stay cached by build id until symbolizer_free or
+ * the cache cap evicts them). */
 void symbolizer_forget(struct symbolizer *s, int pid);
 
 #endif

@@ -528,6 +528,89 @@ static void test_layouts(void **state)
 	free(sdir);
 }
 
+/* Zero, in a copy of a PIE, the moduledata words the reader uses (pcHeader,
+ * funcnametab, gofunc of Go 1.18/1.19): what a linker that leaves pointer
+ * words to R_X86_64_RELATIVE relocations writes on disk. The moduledata is
+ * the target of the relocation whose addend is the pclntab's address. */
+static uint64_t patch_va;
+
+static int zero_moduledata(uint8_t *img, size_t len)
+{
+	static const unsigned words[] = {0, 1, 38};
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff);
+	size_t i, k, zeroed = 0;
+
+	for (i = 0; i < eh->e_shnum; i++) {
+		const Elf64_Rela *r = (const Elf64_Rela *)(img + sh[i].sh_offset);
+
+		if (sh[i].sh_type != SHT_RELA)
+			continue;
+		for (k = 0; k < sh[i].sh_size / sizeof(*r); k++) {
+			size_t j, w;
+
+			if (ELF64_R_TYPE(r[k].r_info) != R_X86_64_RELATIVE ||
+			    (uint64_t)r[k].r_addend != patch_va)
+				continue;
+			for (w = 0; w < 3; w++) {
+				uint64_t va = r[k].r_offset + 8ull * words[w];
+
+				for (j = 0; j < eh->e_phnum; j++)
+					if (ph[j].p_type == PT_LOAD && va >= ph[j].p_vaddr &&
+					    va + 8 <= ph[j].p_vaddr + ph[j].p_filesz &&
+					    ph[j].p_offset + (va - ph[j].p_vaddr) + 8 <= len) {
+						memset(img + ph[j].p_offset + (va - ph[j].p_vaddr), 0, 8);
+						zeroed++;
+					}
+			}
+		}
+	}
+	return zeroed >= 3 ? 0 : -1;
+}
+
+/* The same answers, inlined frames included, when those words are 0 on
+ * disk and come from the relocations. */
+static void test_pie_relocations(void **state)
+{
+	char *bin = at_fmt("%s/gp_pie_s", dir), *zero = at_fmt("%s/gp_pie_zero", dir);
+	struct elfsym_sec sec;
+	struct gobin a, b;
+	size_t i, n, inl = 0;
+
+	(void)state;
+	gobin_open(&a, bin);
+	assert_int_equal(elfsym_section(&a.elf, ".data.rel.ro.gopclntab", &sec), 0);
+	patch_va = sec.addr;
+	assert_int_equal(at_patch_elf(bin, zero, zero_moduledata), 0);
+	gobin_open(&b, zero);
+	n = pclntab_nfunc(a.t);
+	for (i = 0; i + 1 < n; i++) {
+		uint64_t lo = pclntab_func_entry(a.t, i), hi = pclntab_func_entry(a.t, i + 1);
+		uint64_t pc;
+
+		for (pc = lo; pc < hi; pc += (hi - lo) / 8 + 1) {
+			struct pcln_frame fa[PCLNTAB_MAX_INLINE], fb[PCLNTAB_MAX_INLINE];
+			size_t na = pclntab_lookup(a.t, pc, fa, PCLNTAB_MAX_INLINE);
+			size_t nb = pclntab_lookup(b.t, pc, fb, PCLNTAB_MAX_INLINE), k;
+
+			assert_int_equal(na, nb);
+			for (k = 0; k < na; k++) {
+				assert_string_equal(fa[k].function, fb[k].function);
+				assert_int_equal(fa[k].line, fb[k].line);
+			}
+			inl += na > 1;
+		}
+	}
+	assert_true(inl > 100);
+	fprintf(stderr, "# PIE with moduledata words from relocations: same answers, "
+		"%zu with inlined frames\n", inl);
+	gobin_close(&a);
+	gobin_close(&b);
+	free(bin);
+	free(zero);
+}
+
 static uint64_t value_of(const char *text, const char *key)
 {
 	char pat[64];
@@ -596,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_cgo),
+		cmocka_unit_test(test_pie_relocations),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

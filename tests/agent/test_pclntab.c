@@ -53,6 +53,16 @@ static int setup(void **state)
 		return -1;
 	}
 	dir = at_tmpdir();
+	/* go needs a build cache and a GOPATH: under $HOME when there is one
+	 * (warm across runs), else in the scratch directory. */
+	if (!getenv("HOME") && !getenv("GOCACHE")) {
+		a = at_fmt("%s/gocache", dir);
+		b = at_fmt("%s/gopath", dir);
+		setenv("GOCACHE", a, 1);
+		setenv("GOPATH", b, 1);
+		free(a);
+		free(b);
+	}
 	for (i = 0; i < 4; i++)
 		if (at_sh("GO111MODULE=off CGO_ENABLED=0 go build %s -o %s/%s " GOPROG,
 			  flags[i], dir, vname[i]))

@@ -93,7 +93,8 @@ struct proc {
 	struct perfmap pm;
 	int pm_state;               /* 0 not read, 1 read, <0 errno */
 	struct stat pm_st;
-	struct answers jit;         /* JIT and unnamed answers by address */
+	struct answers jit;         /* JIT names by address (only found ones: the
+				     * perf map may name an address later) */
 };
 
 struct symbolizer {

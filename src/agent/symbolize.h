@@ -94,6 +94,13 @@ void symbolizer_get_stats(const struct symbolizer *s,
 void symbolizer_set_cache_cap(struct symbolizer *s, uint64_t max_bytes,
 			      uint32_t max_binaries);
 
+/* Where separate debug files are looked up by build id
+ * (DIR/.build-id/xx/yyyy.debug) for binaries without .symtab; Debian's
+ * debug packages install there. NULL or "" turns it off. Binaries already
+ * cached keep what they found. */
+#define SYMBOLIZER_DEBUG_DIR "/usr/lib/debug"
+void symbolizer_set_debug_dir(struct symbolizer *s, const char *dir);
+
 /* The process exited, or exec()ed (same pid, new image: the mappings last
  * read may still cover the new program's addresses): drop its mappings
  * (shared symbol tables stay cached by build id until symbolizer_free or

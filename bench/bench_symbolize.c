@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || elfsym_open_fd(fd, argv[optind], &elf, &e)) {
+	if (fd < 0 || elfsym_open_fd(fd, argv[optind], 0, &elf, &e)) {
 		fprintf(stderr, "bench_symbolize: %s: %s\n", argv[optind],
 			fd < 0 ? strerror(errno) : e.msg);
 		return 1;

@@ -6,6 +6,7 @@
 #   2. pprof merge: stackyard pprof merge -o OUT FILES
 #                                        vs  go tool pprof -proto FILES > OUT
 #   3. bench_decode: in-process pprof_decode, and decode + top, over FILES
+#   then bench/store.sh, bench/server.sh and bench/ui.sh (the web UI in chromium)
 #
 # FILES are NPROF profiles from tests/tools/genprof (seeds 1..NPROF, SAMPLES
 # samples, depth DEPTH), generated once and cached in $BUILD/bench-data.
@@ -153,5 +154,8 @@ fi
 
 echo
 BUILD="$BUILD" BIN="$BIN" bash bench/store.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/reopen.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/server.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/agent.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/ui.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/regress.sh

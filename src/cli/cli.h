@@ -28,5 +28,6 @@ int cmd_pprof(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_regress(int argc, char **argv);
 
 #endif

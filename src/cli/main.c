@@ -26,6 +26,7 @@ static const struct cli_cmd commands[] = {
 	{"push", cmd_push, "upload pprof files to a server"},
 	{"query", cmd_query, "run a query on a server: top, folded, pprof, flame graph"},
 	{"agent", cmd_agent, "profile every process on this machine with eBPF"},
+	{"regress", cmd_regress, "which functions and call paths regressed: base vs target"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 	{NULL, NULL, NULL},

@@ -22,6 +22,7 @@
 #define DEFAULT_FREQUENCY 19
 #define DEFAULT_INTERVAL (10 * AGENT_NS_PER_SEC)
 #define DEFAULT_MAX_STACKS 200000
+#define MAX_STACK_BYTES (64u << 20)   /* of stack keys per interval: 64 MiB */
 #define POLL_NS (250 * INT64_C(1000000))
 #define NONE UINT32_MAX
 #define KERNEL_PID (-1)
@@ -66,7 +67,7 @@ struct agent {
 	struct group *groups;
 	size_t ngroups, cap_groups;
 	struct intern *gkeys;         /* group key -> groups index */
-	size_t nstacks;
+	size_t nstacks, stack_bytes;  /* distinct stacks this interval, their keys' bytes */
 	int64_t start;
 
 	struct agent_stats st;
@@ -399,12 +400,13 @@ static void add_sample(struct agent *a, struct group *g, const struct proc *p,
 		a->st.samples++;
 		return;
 	}
-	if (a->nstacks >= a->cfg.max_stacks) {
+	if (a->nstacks >= a->cfg.max_stacks || a->stack_bytes + len > MAX_STACK_BYTES) {
 		a->st.over_cap++;
 		return;
 	}
 	intern_put(g->stacks, key, len, &is_new);
 	a->nstacks++;
+	a->stack_bytes += len;
 	/* Leaf first: kernel frames, then user frames. The first user frame
 	 * is the interrupted instruction only when the tick hit user mode;
 	 * otherwise it is where the system call will return to. */
@@ -510,6 +512,7 @@ static void emit_all(struct agent *a, int64_t now)
 	}
 	a->ngroups = 0;
 	a->nstacks = 0;
+	a->stack_bytes = 0;
 	intern_free(a->gkeys);
 	a->gkeys = intern_new(64);
 	procs_gc(a);

@@ -90,7 +90,8 @@ struct agent_stats {
 	uint64_t stack_errors;       /* kernel or user stack not read */
 	uint64_t filtered;           /* not selected by --pid/--comm/--cgroup */
 	uint64_t self;               /* the agent's own ticks, skipped */
-	uint64_t over_cap;           /* dropped beyond max_stacks */
+	uint64_t over_cap;           /* dropped beyond max_stacks, or 64 MiB of
+					stack keys, in one interval */
 	uint64_t profiles;           /* emitted */
 	uint64_t emit_errors;
 	uint64_t unsymbolized;       /* user frames the symbolizer could not name */

@@ -1,8 +1,10 @@
 #include "agent.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <inttypes.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,15 +75,25 @@ struct agent {
 	struct agent_stats st;
 	uint64_t empty, unselected;   /* samples without frames, not selected */
 	uint64_t last_samples;        /* st.samples at the last interval's end */
-	volatile sig_atomic_t stop;
+	atomic_int stop;              /* lock-free: safe from a signal handler */
 };
 
-static int64_t now_ns(void)
+static int64_t clock_ns(clockid_t id)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_REALTIME, &t);
+	clock_gettime(id, &t);
 	return (int64_t)t.tv_sec * AGENT_NS_PER_SEC + t.tv_nsec;
+}
+
+static int64_t now_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+static int64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* ---- processes ---------------------------------------------------------- */
@@ -554,24 +566,26 @@ static void interval_end(struct agent *a, int64_t now)
 	a->start = now;
 }
 
+/* Intervals are scheduled on the monotonic clock (a wall clock stepped back
+ * must not stall profiles); profiles are stamped with the wall clock. */
 int agent_run(struct agent *a, struct err *e)
 {
-	int64_t next = a->start + a->cfg.interval, tick = now_ns() + POLL_NS;
+	int64_t now = mono_ns(), next = now + a->cfg.interval, tick = now + POLL_NS;
 	int rc = 0;
 
-	while (!a->stop) {
-		int64_t now = now_ns(), until = tick < next ? tick : next;
+	while (!atomic_load(&a->stop)) {
+		int64_t until = tick < next ? tick : next;
 		int ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
 
 		/* Returns early only for a new process (see sampler_poll). */
 		if ((rc = sampler_poll(a->sampler, ms, e)) < 0)
 			break;
 		rc = 0;
-		now = now_ns();
+		now = mono_ns();
 		if (now >= tick)
 			tick = now + POLL_NS;
 		if (now >= next) {
-			interval_end(a, now);
+			interval_end(a, now_ns());
 			next += a->cfg.interval;
 			if (next <= now)  /* suspended, or far behind: restart */
 				next = now + a->cfg.interval;
@@ -584,7 +598,7 @@ int agent_run(struct agent *a, struct err *e)
 
 void agent_stop(struct agent *a)
 {
-	a->stop = 1;
+	atomic_store(&a->stop, 1);
 }
 
 const struct scrape_job *agent_config_job(const struct scrape_config *c)

@@ -34,7 +34,6 @@
 #ifndef STACKYARD_AGENT_AGENT_H
 #define STACKYARD_AGENT_AGENT_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 

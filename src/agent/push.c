@@ -222,7 +222,7 @@ static void *worker(void *arg)
 	struct push *q = arg;
 	struct buf why = BUF_INIT;
 	CURL *c = curl_easy_init();
-	int64_t backoff = 0;
+	int64_t backoff = 0, deadline;
 
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
@@ -253,7 +253,9 @@ static void *worker(void *arg)
 		backoff = backoff ? backoff * 2 : q->cfg.backoff_min;
 		if (backoff > q->cfg.backoff_max)
 			backoff = q->cfg.backoff_max;
-		wait_until(q, q->stop ? q->drain_until : mono_ns() + backoff);
+		/* New profiles signal the condition too: keep waiting. */
+		for (deadline = mono_ns() + backoff; !q->stop && mono_ns() < deadline;)
+			wait_until(q, deadline);
 	}
 	/* Stopping: what could not be sent in time is dropped, counted. */
 	while (q->head) {

@@ -82,6 +82,32 @@ static void test_down_server_bounded(void **state)
 	assert_int_equal(fin.queued, 0);
 }
 
+/* New profiles arriving during a backoff do not cut it short: over one
+ * second of enqueues every 50 ms, a 300 ms backoff doubling allows three
+ * attempts (at about 0, 0.3 and 0.9 s), not one per profile. */
+static void test_backoff_holds_while_profiles_arrive(void **state)
+{
+	struct push_config c = {0};
+	struct push_stats fin;
+	struct push *q = NULL;
+	char url[64];
+	int i;
+
+	(void)state;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
+	c.server = url;
+	c.backoff_min = 300 * 1000000LL;
+	assert_int_equal(push_new(&c, &q, NULL), 0);
+	for (i = 0; i < 20; i++) {
+		enqueue(q, 100, i);
+		usleep(50 * 1000);
+	}
+	push_free(q, 0, &fin);
+	assert_true(fin.retries >= 2);
+	assert_true(fin.retries <= 4);
+	assert_int_equal(fin.dropped, 20);
+}
+
 static void test_ingest_path_round_trip(void **state)
 {
 	struct label l[] = {
@@ -123,6 +149,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_down_server_bounded),
+		cmocka_unit_test(test_backoff_holds_while_profiles_arrive),
 		cmocka_unit_test(test_ingest_path_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

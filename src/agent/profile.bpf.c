@@ -61,6 +61,24 @@ struct {
 	__type(value, __u8);
 } known SEC(".maps");
 
+/* Per CPU: when it last woke userspace, and whether a new process is
+ * waiting for a wakeup that was held back. Wakeups are at most one per
+ * WAKE_GAP_NS per CPU, so a machine starting thousands of processes a
+ * second does not wake the agent thousands of times; a held-back one is
+ * sent by the first tick after the gap. */
+#define WAKE_GAP_NS (20 * 1000 * 1000)
+struct wake_state {
+	__u64 last;
+	__u64 pending;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wake_state);
+} wakes SEC(".maps");
+
 static __always_inline void count(__u32 stat)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
@@ -76,6 +94,32 @@ static __always_inline __u32 frames(long n)
 	return n > 0 ? (__u32)(n / sizeof(__u64)) & SAMPLE_MAX_DEPTH : 0;
 }
 
+/* BPF_RB_FORCE_WAKEUP for the first tick of a process not yet announced
+ * (or the first tick after a held-back one), else BPF_RB_NO_WAKEUP. */
+static __always_inline __u64 wake_flag(__u32 pid)
+{
+	struct wake_state *w;
+	__u32 zero = 0;
+	__u8 one = 1;
+	__u64 now;
+
+	w = bpf_map_lookup_elem(&wakes, &zero);
+	if (!w)
+		return BPF_RB_NO_WAKEUP;
+	if (!bpf_map_lookup_elem(&known, &pid)) {
+		bpf_map_update_elem(&known, &pid, &one, BPF_ANY);
+		w->pending = 1;
+	}
+	if (!w->pending)
+		return BPF_RB_NO_WAKEUP;
+	now = bpf_ktime_get_ns();
+	if (now - w->last < WAKE_GAP_NS)
+		return BPF_RB_NO_WAKEUP;
+	w->last = now;
+	w->pending = 0;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 SEC("perf_event")
 int sample_cpu(struct bpf_perf_event_data *ctx)
 {
@@ -84,8 +128,7 @@ int sample_cpu(struct bpf_perf_event_data *ctx)
 	struct task_struct *task;
 	struct cpu_sample *s;
 	__u32 zero = 0, nk, nu;
-	__u64 wake = BPF_RB_NO_WAKEUP;
-	__u8 one = 1;
+	__u64 wake;
 	long n;
 
 	if (pid == 0)  /* the idle task */
@@ -123,10 +166,7 @@ int sample_cpu(struct bpf_perf_event_data *ctx)
 	/* No wakeup but for a new process: userspace polls on a timer, so a
 	 * tick costs no context switch (OTEL measured per-event wakeups at
 	 * twice the agent's CPU). */
-	if (!bpf_map_lookup_elem(&known, &pid)) {
-		bpf_map_update_elem(&known, &pid, &one, BPF_ANY);
-		wake = BPF_RB_FORCE_WAKEUP;
-	}
+	wake = wake_flag(pid);
 	if (bpf_ringbuf_output(&samples, s, SAMPLE_SIZE(nk + nu), wake) < 0) {
 		count(CPU_STAT_LOST);
 		return 0;

@@ -532,15 +532,43 @@ static int query_format(const char *f)
 	return -1;
 }
 
+/* p as gzipped pprof, the body of a 200. */
+static void send_pprof(const struct pprof_profile *p, struct http_resp *w)
+{
+	struct err e = {0};
+	uint8_t *gz;
+	size_t len;
+
+	if (pprof_encode(p, &gz, &len, &e) < 0) {
+		http_error(w, 500, "%s", e.msg);
+		return;
+	}
+	w->content_type = "application/octet-stream";
+	buf_append(&w->body, gz, len);
+	free(gz);
+}
+
+/* format=pprof: every stored symbol (mappings, addresses, lines), not the
+ * names-only tree the other formats render from. */
+static void merged_pprof(struct api *a, const struct selector *sel, int64_t from,
+			 int64_t until, struct http_resp *w)
+{
+	struct pprof_profile *p;
+	struct err e = {0};
+
+	if (store_merge_pprof(a->store, sel, from, until, &p, &e) < 0)
+		http_error(w, e.code == -EINVAL ? 400 : 500, "%s", e.msg);
+	else
+		send_pprof(p, w);
+	pprof_free(p);
+}
+
 static void render(struct stacktree *t, const struct ptype *pt, int fmt, size_t max_nodes,
 		   struct http_resp *w)
 {
 	struct pprof_profile *p;
 	struct flamegraph_meta meta = {pt->part[1], pt->part[2], max_nodes};
-	struct err e = {0};
 	struct top *top;
-	uint8_t *gz;
-	size_t len;
 
 	switch (fmt) {
 	case QF_FLAME:
@@ -559,12 +587,8 @@ static void render(struct stacktree *t, const struct ptype *pt, int fmt, size_t 
 		http_json(w);
 		top_write_json(top, pt->part[1], pt->part[2], 0, &w->body);
 		top_free(top);
-	} else if (pprof_encode(p, &gz, &len, &e) < 0) {
-		http_error(w, 500, "%s", e.msg);
 	} else {
-		w->content_type = "application/octet-stream";
-		buf_append(&w->body, gz, len);
-		free(gz);
+		send_pprof(p, w);
 	}
 	pprof_free(p);
 }
@@ -606,6 +630,10 @@ static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_
 	}
 	if (max_nodes_arg(r, &max_nodes, w) < 0)
 		return;
+	if (fmt == QF_PPROF) {
+		merged_pprof(a, sel, from, until, w);
+		return;
+	}
 	t = stacktree_new();
 	if (store_merge(a->store, sel, from, until, t, &e) < 0) {
 		http_error(w, e.code == -EINVAL ? 400 : 500, "%s", e.msg);

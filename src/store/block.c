@@ -23,6 +23,12 @@
 #define BLOCK_APP_ID 0x53594b31 /* "SYK1" */
 #define BLOCK_FORMAT 1
 
+/* The largest pprof period each series had in the block (added after
+ * format 1's first blocks: a writer creates it in older files, readers
+ * treat its absence as period 0). */
+#define PERIODS_TABLE "CREATE TABLE IF NOT EXISTS periods(series INTEGER PRIMARY KEY," \
+	" period INTEGER NOT NULL);"
+
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS strings(id INTEGER PRIMARY KEY, s BLOB NOT NULL);"
@@ -41,7 +47,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS profiles(series INTEGER, ts INTEGER, duration INTEGER,"
 	" total INTEGER, blob BLOB, PRIMARY KEY(series, ts)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS rollups(series INTEGER, span INTEGER, ts INTEGER,"
-	" total INTEGER, n INTEGER, blob BLOB, PRIMARY KEY(series, span, ts)) WITHOUT ROWID;";
+	" total INTEGER, n INTEGER, blob BLOB, PRIMARY KEY(series, span, ts)) WITHOUT ROWID;"
+	PERIODS_TABLE;
 
 /* The writer's view: what is in the file, keyed for dedup. Index k of each
  * intern table is row id k + 1. */
@@ -66,6 +73,9 @@ struct wcache {
 	size_t cap_map_start;
 	sqlite3_stmt *ins_str, *ins_map, *ins_func, *ins_loc, *ins_stack,
 		*ins_series, *ins_label, *ins_profile;
+	sqlite3_stmt *ins_period;
+	int64_t *period;          /* per series id - 1: largest period written */
+	size_t cap_period;
 };
 
 /* The readers' view: the stack tree and frame names, grown on demand. */
@@ -309,6 +319,8 @@ static void wcache_release(struct wcache *w)
 	sqlite3_finalize(w->ins_series);
 	sqlite3_finalize(w->ins_label);
 	sqlite3_finalize(w->ins_profile);
+	sqlite3_finalize(w->ins_period);
+	free(w->period);
 	intern_free(w->strs);
 	intern_free(w->funcs);
 	intern_free(w->maps);
@@ -598,6 +610,15 @@ static int prepare_inserts(struct block *b, struct err *e)
 	return rc;
 }
 
+static int periods_prepare(struct block *b, struct err *e)
+{
+	int rc = exec(b->db, PERIODS_TABLE, e);
+
+	return rc ? rc : prepare(b->db, "INSERT INTO periods VALUES(?,?) ON CONFLICT(series)"
+				 " DO UPDATE SET period=max(period, excluded.period)",
+				 &b->w.ins_period, e);
+}
+
 static int wcache_load(struct block *b, struct err *e)
 {
 	struct wcache *w = &b->w;
@@ -620,6 +641,7 @@ static int wcache_load(struct block *b, struct err *e)
 	rc = rc ? rc : load_rows(b, "SELECT id, labels FROM series ORDER BY id", w->series, key_series, e);
 	rc = rc ? rc : load_nodes(b, e);
 	rc = rc ? rc : prepare_inserts(b, e);
+	rc = rc ? rc : periods_prepare(b, e);
 	if (rc)
 		wcache_release(w);
 	return rc;
@@ -849,6 +871,7 @@ static int map_location_slow(struct put *c, uint32_t li, uint32_t *id)
 {
 	const struct pprof_location *l = &c->p->location[li];
 	struct wcache *w = &c->b->w;
+	uint64_t addr = l->address;
 	uint32_t mapping = 0, k;
 	int is_new, rc;
 
@@ -856,15 +879,21 @@ static int map_location_slow(struct put *c, uint32_t li, uint32_t *id)
 		return rc;
 	if ((rc = location_parts(c, li)) < 0)
 		return rc;
+	/* Rebased to the block's mapping, as pprof's merge does, so that the
+	 * row's address minus its mapping's start is this profile's offset
+	 * into the binary whatever base the process had. */
+	if (mapping)
+		addr = addr - c->p->mapping[l->mapping - 1].start +
+		       (uint64_t)w->map_start[mapping - 1];
 	buf_reset(&c->key);
-	location_key(c->b, &c->key, mapping, l->address, c->tmp.data, c->tmp.len);
+	location_key(c->b, &c->key, mapping, addr, c->tmp.data, c->tmp.len);
 	k = intern_put(w->locs, c->key.data, c->key.len, &is_new);
 	*id = c->loc[li] = k + 1;
 	if (!is_new)
 		return 0;
 	sqlite3_bind_int64(w->ins_loc, 1, k + 1);
 	sqlite3_bind_int64(w->ins_loc, 2, mapping);
-	sqlite3_bind_int64(w->ins_loc, 3, (int64_t)l->address);
+	sqlite3_bind_int64(w->ins_loc, 3, (int64_t)addr);
 	sqlite3_bind_blob(w->ins_loc, 4, c->tmp.data ? (void *)c->tmp.data : "", (int)c->tmp.len,
 			  SQLITE_STATIC);
 	sqlite3_bind_blob(w->ins_loc, 5, c->frames.data ? (void *)c->frames.data : "",
@@ -1021,6 +1050,23 @@ static int series_id(struct put *c, const struct norm_series *ns, uint32_t *id)
 	return 0;
 }
 
+/* Remembers the profile's period for the series when it is the largest
+ * yet (memory spares the write when it is not). */
+static int put_period(struct put *c, uint32_t sid)
+{
+	struct wcache *w = &c->b->w;
+	size_t old = w->cap_period;
+
+	XGROW(w->period, w->cap_period, (size_t)sid);
+	memset(w->period + old, 0, (w->cap_period - old) * sizeof(*w->period));
+	if (c->p->period <= w->period[sid - 1])
+		return 0;
+	w->period[sid - 1] = c->p->period;
+	sqlite3_bind_int64(w->ins_period, 1, sid);
+	sqlite3_bind_int64(w->ins_period, 2, c->p->period);
+	return step_done(c->b->db, w->ins_period, c->e, "insert period");
+}
+
 static int put_series(struct put *c, const struct store_profile *sp,
 		      const struct norm_series *ns)
 {
@@ -1032,7 +1078,7 @@ static int put_series(struct put *c, const struct store_profile *sp,
 	uint32_t sid;
 	int rc;
 
-	if ((rc = series_id(c, ns, &sid)) < 0)
+	if ((rc = series_id(c, ns, &sid)) < 0 || (rc = put_period(c, sid)) < 0)
 		return rc;
 	XGROW(c->pairs, c->cap_pairs, n + 1);
 	for (i = 0; i < n; i++) {
@@ -1624,6 +1670,324 @@ void block_paths_render(struct block_paths *p, const struct block_acc *acc,
 	free(out_of);
 	free(name_of);
 	free(chain);
+}
+
+/* ---- reader: merged pprof with full symbols ----------------------------- */
+
+/* One block's share of a full-fidelity pprof merge: block ids of strings,
+ * mappings, functions and locations -> index + 1 in the profile being
+ * built (0 = not yet), each row read by id once, when a stack first needs
+ * it. The caller merges the per-block profiles (pprof_merger), so identity
+ * across blocks is exactly pprof's. */
+struct bpp {
+	struct block_reader *r;
+	struct pprof_profile *p;
+	uint32_t *str, *map, *fn, *loc;
+	size_t cap_str, cap_map, cap_fn, cap_loc;
+	int64_t *map_start;          /* block mapping start, per mapping index */
+	sqlite3_stmt *q_str, *q_map, *q_fn, *q_loc;
+	struct err *e;
+};
+
+/* Looks row `id` up with st (one bound id); 0 with a row, else an error. */
+static int bpp_row(struct bpp *c, sqlite3_stmt *st, uint64_t id, const char *what)
+{
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, (int64_t)id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return err_set(c->e, -EUCLEAN, "%s: %s %llu is missing", c->r->b->path, what,
+			       (unsigned long long)id);
+	sql_err(c->e, c->r->db, rc, what);
+	return err_prefix(c->e, "%s", c->r->b->path);
+}
+
+/* Grows a block id -> index map to hold id, new slots zeroed. */
+static void bpp_grow(uint32_t **v, size_t *cap, uint64_t id)
+{
+	size_t old = *cap;
+
+	if (id < old)
+		return;
+	XGROW(*v, *cap, (size_t)id + 1);
+	memset(*v + old, 0, (*cap - old) * sizeof(**v));
+}
+
+static int bpp_str(struct bpp *c, uint64_t id, uint32_t *out)
+{
+	int rc;
+
+	*out = 0;
+	if (!id)
+		return 0;
+	if (id > UINT32_MAX)
+		return err_set(c->e, -EUCLEAN, "%s: string id %llu is damaged", c->r->b->path,
+			       (unsigned long long)id);
+	bpp_grow(&c->str, &c->cap_str, id);
+	if (!c->str[id]) {
+		if ((rc = bpp_row(c, c->q_str, id, "string")) < 0)
+			return rc;
+		c->str[id] = pprof_intern(c->p, sqlite3_column_blob(c->q_str, 0),
+					  (size_t)sqlite3_column_bytes(c->q_str, 0)) + 1;
+	}
+	*out = c->str[id] - 1;
+	return 0;
+}
+
+/* The profile's mapping index + 1 for block mapping id (0 stays 0). */
+static int bpp_mapping(struct bpp *c, uint64_t id, uint32_t *out)
+{
+	sqlite3_stmt *st = c->q_map;
+	struct pprof_mapping m = {0};
+	uint32_t k;
+	int rc;
+
+	*out = 0;
+	if (!id)
+		return 0;
+	if (id > UINT32_MAX)
+		return err_set(c->e, -EUCLEAN, "%s: mapping id %llu is damaged", c->r->b->path,
+			       (unsigned long long)id);
+	bpp_grow(&c->map, &c->cap_map, id);
+	if (!c->map[id]) {
+		if ((rc = bpp_row(c, st, id, "mapping")) < 0)
+			return rc;
+		m.start = (uint64_t)sqlite3_column_int64(st, 0);
+		m.limit = (uint64_t)sqlite3_column_int64(st, 1);
+		m.offset = (uint64_t)sqlite3_column_int64(st, 2);
+		if ((rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 3), &m.filename)) < 0 ||
+		    (rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 4), &m.build_id)) < 0)
+			return rc;
+		k = pprof_add_mapping(c->p);
+		m.id = c->p->mapping[k].id;
+		c->p->mapping[k] = m;
+		c->map[id] = k + 1;
+	}
+	*out = c->map[id];
+	return 0;
+}
+
+static int bpp_function(struct bpp *c, uint64_t id, uint32_t *out)
+{
+	sqlite3_stmt *st = c->q_fn;
+	struct pprof_function f = {0};
+	uint32_t k;
+	int rc;
+
+	if (id < 1 || id > UINT32_MAX)
+		return err_set(c->e, -EUCLEAN, "%s: function id %llu is damaged", c->r->b->path,
+			       (unsigned long long)id);
+	bpp_grow(&c->fn, &c->cap_fn, id);
+	if (!c->fn[id]) {
+		if ((rc = bpp_row(c, st, id, "function")) < 0)
+			return rc;
+		f.start_line = sqlite3_column_int64(st, 3);
+		if ((rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 0), &f.name)) < 0 ||
+		    (rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 1), &f.system_name)) < 0 ||
+		    (rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 2), &f.filename)) < 0)
+			return rc;
+		k = pprof_add_function(c->p);
+		f.id = c->p->function[k].id;
+		c->p->function[k] = f;
+		c->fn[id] = k + 1;
+	}
+	*out = c->fn[id] - 1;
+	return 0;
+}
+
+/* Block location id -> the profile's location index (*out + 1 in c->loc).
+ * Lines are (function id, line) varints, innermost first, as in pprof. */
+static int bpp_location(struct bpp *c, uint32_t id, uint32_t *out)
+{
+	sqlite3_stmt *st = c->q_loc;
+	struct pprof_line ln[64], *lines = ln;
+	const uint8_t *b, *end;
+	uint64_t mapping, addr, fid, line;
+	uint32_t mi, k, nl = 0, cap = 64;
+	int rc;
+
+	bpp_grow(&c->loc, &c->cap_loc, id);
+	if (c->loc[id]) {
+		*out = c->loc[id] - 1;
+		return 0;
+	}
+	if ((rc = bpp_row(c, st, id, "location")) < 0)
+		return rc;
+	mapping = (uint64_t)sqlite3_column_int64(st, 0);
+	addr = (uint64_t)sqlite3_column_int64(st, 1);
+	b = sqlite3_column_blob(st, 2);
+	end = b + sqlite3_column_bytes(st, 2);
+	/* The row's columns stay valid while st is not stepped or reset:
+	 * decode every line first, then look the functions up (which uses
+	 * other statements only). */
+	while (b && b < end && !rc) {
+		if (pb_varint(&b, end, &fid) || pb_varint(&b, end, &line)) {
+			rc = err_set(c->e, -EUCLEAN, "%s: lines of location %u are damaged",
+				     c->r->b->path, id);
+			break;
+		}
+		if (nl == cap) {
+			cap *= 2;
+			lines = lines == ln ? memcpy(xmalloc(cap * sizeof(*lines)), ln, sizeof(ln))
+					    : xrealloc(lines, cap * sizeof(*lines));
+		}
+		lines[nl++] = (struct pprof_line){(uint32_t)(fid > UINT32_MAX ? 0 : fid),
+						  (int64_t)line, 0};
+		if (!fid || fid > UINT32_MAX)
+			rc = err_set(c->e, -EUCLEAN, "%s: location %u names function %llu",
+				     c->r->b->path, id, (unsigned long long)fid);
+	}
+	for (k = 0; k < nl && !rc; k++)
+		rc = bpp_function(c, lines[k].function, &lines[k].function);
+	rc = rc ? rc : bpp_mapping(c, mapping, &mi);
+	if (!rc) {
+		*out = pprof_add_location(c->p, nl);
+		c->p->location[*out].address = addr;
+		c->p->location[*out].mapping = mi;
+		if (nl)
+			memcpy(&c->p->line[c->p->location[*out].line_off], lines, nl * sizeof(*lines));
+		c->loc[id] = *out + 1;
+	}
+	if (lines != ln)
+		free(lines);
+	return rc;
+}
+
+/* The profile header from the profiles the range selects: time_nanos the
+ * earliest, duration_nanos the sum, period the largest (pprof's merge
+ * rules), read from the profiles table even where roll-ups give the
+ * samples (roll-ups keep no times). */
+static int bpp_header(struct bpp *c, const uint32_t *ids, size_t n, int64_t from,
+		      int64_t until, struct err *e)
+{
+	int64_t lo = from > c->r->b->start ? from : c->r->b->start;
+	int64_t hi = until < c->r->b->end ? until : c->r->b->end;
+	sqlite3_stmt *st = NULL, *per = NULL;
+	size_t i;
+	int rc;
+
+	rc = prepare(c->r->db, "SELECT min(ts), sum(duration), count(*) FROM profiles"
+		     " WHERE series=? AND ts>=? AND ts<?", &st, e);
+	/* Blocks written before periods existed have no such table. */
+	if (sqlite3_prepare_v2(c->r->db, "SELECT period FROM periods WHERE series=?", -1, &per,
+			       NULL) != SQLITE_OK)
+		per = NULL;
+	for (i = 0; i < n && !rc; i++) {
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, lo);
+		sqlite3_bind_int64(st, 3, hi);
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+			rc = sql_err(e, c->r->db, rc, "profile times");
+			break;
+		}
+		rc = 0;
+		if (sqlite3_column_int64(st, 2)) {
+			int64_t t = sqlite3_column_int64(st, 0);
+			if (!c->p->time_nanos || t < c->p->time_nanos)
+				c->p->time_nanos = t;
+			c->p->duration_nanos += sqlite3_column_int64(st, 1);
+		}
+		sqlite3_reset(st);
+		if (per) {
+			sqlite3_bind_int64(per, 1, ids[i]);
+			if (sqlite3_step(per) == SQLITE_ROW && sqlite3_column_int64(per, 0) > c->p->period)
+				c->p->period = sqlite3_column_int64(per, 0);
+			sqlite3_reset(per);
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(per);
+	return rc;
+}
+
+/* The stack tree of nodes [0, nn) as of this read transaction, copied so
+ * that stacks are walked without holding the cache lock. */
+static void bpp_tree(struct rcache *c, size_t nn, uint32_t **parent, uint32_t **loc)
+{
+	*parent = xmalloc((nn + 1) * sizeof(**parent));
+	*loc = xmalloc((nn + 1) * sizeof(**loc));
+	pthread_mutex_lock(&c->mu);
+	memcpy(*parent, c->parent, nn * sizeof(**parent));
+	memcpy(*loc, c->loc, nn * sizeof(**loc));
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* One sample per node with a value: its locations, leaf first. */
+static int bpp_samples(struct bpp *c, const int64_t *acc, size_t nn)
+{
+	uint32_t *parent, *loc, *stack = NULL, node;
+	size_t cap = 0, depth, i;
+	int rc = 0;
+
+	bpp_tree(&c->r->b->r, nn, &parent, &loc);
+	for (i = 1; i < nn && !rc; i++) {
+		if (!acc[i])
+			continue;
+		depth = 0;
+		for (node = (uint32_t)i; node && !rc; node = parent[node]) {
+			if (!loc[node])
+				continue; /* a location the cache could not read */
+			XGROW(stack, cap, depth + 1);
+			rc = bpp_location(c, loc[node], &stack[depth++]);
+		}
+		if (!rc)
+			pprof_add_sample(c->p, stack, (uint32_t)depth, &acc[i], 0);
+	}
+	free(parent);
+	free(loc);
+	free(stack);
+	return rc;
+}
+
+static void bpp_release(struct bpp *c)
+{
+	sqlite3_finalize(c->q_str);
+	sqlite3_finalize(c->q_map);
+	sqlite3_finalize(c->q_fn);
+	sqlite3_finalize(c->q_loc);
+	free(c->str);
+	free(c->map);
+	free(c->fn);
+	free(c->loc);
+}
+
+int block_reader_pprof(struct block_reader *r, const uint32_t *ids, size_t n, int64_t from,
+		       int64_t until, struct pprof_profile *p, struct err *e)
+{
+	struct rcache *c = &r->b->r;
+	struct bpp bp = {r, p, NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, e};
+	int64_t *acc = NULL;
+	size_t nn = 0;
+	int rc;
+
+	if (!n)
+		return 0;
+	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+		return rc;
+	pthread_mutex_lock(&c->mu);
+	rc = rcache_refresh(r, e);
+	nn = c->nnodes;
+	pthread_mutex_unlock(&c->mu);
+	rc = rc ? rc : prepare(r->db, "SELECT s FROM strings WHERE id=?", &bp.q_str, e);
+	rc = rc ? rc : prepare(r->db, "SELECT start, lim, off, file, build_id FROM mappings"
+			       " WHERE id=?", &bp.q_map, e);
+	rc = rc ? rc : prepare(r->db, "SELECT name, system_name, file, start_line FROM functions"
+			       " WHERE id=?", &bp.q_fn, e);
+	rc = rc ? rc : prepare(r->db, "SELECT mapping, address, lines FROM locations WHERE id=?",
+			       &bp.q_loc, e);
+	if (!rc) {
+		acc = xcalloc(nn + 1, sizeof(*acc));
+		rc = accumulate(r, ids, n, from, until, acc, nn, e);
+	}
+	rc = rc ? rc : bpp_header(&bp, ids, n, from, until, e);
+	rc = rc ? rc : bpp_samples(&bp, acc, nn);
+	bpp_release(&bp);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	free(acc);
+	return rc;
 }
 
 /* ---- reader: totals over time ------------------------------------------- */

@@ -107,6 +107,16 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
  * frame names, the nodes' store-wide path ids), so that it does not have to.
  * Used by the store's warm-up after opening. */
 int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct err *e);
+/* The merged stacks of the series in [from, until) as pprof with every
+ * symbol the block keeps: mappings, addresses, lines, functions with
+ * files, one sample per distinct stack (leaf first). p is a new profile
+ * whose sample type (one) and period type the caller has set; this adds
+ * the block's mappings, functions, locations and samples, and sets
+ * time_nanos (earliest profile), duration_nanos (their sum) and period
+ * (the largest a selected series had in this block). Nothing is added
+ * when no series is given. */
+int block_reader_pprof(struct block_reader *r, const uint32_t *ids, size_t n, int64_t from,
+		       int64_t until, struct pprof_profile *p, struct err *e);
 /* Adds per-step totals of series ids[i] into sums[i * nsteps + k]. */
 int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
 		       int64_t from, int64_t until, int64_t step, int64_t *sums,

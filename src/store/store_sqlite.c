@@ -29,6 +29,7 @@
 
 #include "../base/intern.h"
 #include "../base/xalloc.h"
+#include "../pprof/merge.h"
 #include "block.h"
 #include "store.h"
 
@@ -694,6 +695,78 @@ static int sq_merge(struct store *st, const struct selector *sel, int64_t from,
 	return rc;
 }
 
+/* ---- merge to full-fidelity pprof ---------------------------------------- */
+
+/* Each block gives a profile of its own symbols (block_reader_pprof); the
+ * streaming pprof merge sums them with pprof's identities, so a location
+ * seen in several blocks is one location, as in `go tool pprof` run over
+ * the original files. */
+struct pprof_q {
+	const struct selector *sel;
+	int64_t from, until;
+	struct pprof_merger *m;
+	size_t added;
+};
+
+/* An empty profile with the sample type and period type that profile type
+ * id name:type:unit:period_type:period_unit names ("" where parts lack). */
+static struct pprof_profile *typed_profile(const char *id)
+{
+	struct pprof_profile *p = pprof_new();
+	char *dup = xstrdup(id), *part[5], *s = dup;
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		char *c = s ? strchr(s, ':') : NULL;
+		if (c)
+			*c = '\0';
+		part[i] = s ? s : "";
+		s = c ? c + 1 : NULL;
+	}
+	pprof_add_sample_type(p, part[1], part[2]);
+	p->period_type.type = pprof_intern_cstr(p, part[3]);
+	p->period_type.unit = pprof_intern_cstr(p, part[4]);
+	free(dup);
+	return p;
+}
+
+static int pprof_block(struct block_reader *r, void *ctx, struct err *e)
+{
+	struct pprof_q *q = ctx;
+	struct pprof_profile *p = NULL;
+	uint32_t *ids;
+	size_t n;
+	int rc = block_reader_series(r, q->sel, &ids, &n, NULL, NULL, e);
+
+	if (!rc && n) {
+		p = typed_profile(q->sel->profile_type);
+		rc = block_reader_pprof(r, ids, n, q->from, q->until, p, e);
+	}
+	if (!rc && p && p->nsample) {
+		rc = pprof_merger_add(q->m, p, e);
+		q->added++;
+	}
+	pprof_free(p);
+	free(ids);
+	return rc;
+}
+
+static int sq_merge_pprof(struct store *st, const struct selector *sel, int64_t from,
+			  int64_t until, struct pprof_profile **out, struct err *e)
+{
+	struct pprof_q q = {sel, from, until, pprof_merger_new(), 0};
+	int rc = each_block((struct sqstore *)st, from, until, pprof_block, &q, e);
+
+	*out = NULL;
+	if (rc || !q.added) {
+		pprof_merger_free(q.m);
+		if (!rc)
+			*out = typed_profile(sel->profile_type);
+		return rc;
+	}
+	return pprof_merger_finish(q.m, out, e);
+}
+
 /* ---- range: totals per step, per series or per label value -------------- */
 
 struct group {
@@ -930,4 +1003,5 @@ const struct store_ops store_sqlite_ops = {
 	.range = sq_range,
 	.maintain = sq_maintain,
 	.stats = sq_stats,
+	.merge_pprof = sq_merge_pprof,
 };

@@ -1705,15 +1705,20 @@ static int bpp_row(struct bpp *c, sqlite3_stmt *st, uint64_t id, const char *wha
 	return err_prefix(c->e, "%s", c->r->b->path);
 }
 
-/* Grows a block id -> index map to hold id, new slots zeroed. */
-static void bpp_grow(uint32_t **v, size_t *cap, uint64_t id)
+/* Checks a block id read from the file and grows the id -> index map
+ * to hold it (new slots zeroed). */
+static int bpp_slot(struct bpp *c, uint32_t **v, size_t *cap, uint64_t id, const char *what)
 {
 	size_t old = *cap;
 
+	if (id < 1 || id > UINT32_MAX)
+		return err_set(c->e, -EUCLEAN, "%s: %s id %llu is damaged", c->r->b->path, what,
+			       (unsigned long long)id);
 	if (id < old)
-		return;
+		return 0;
 	XGROW(*v, *cap, (size_t)id + 1);
 	memset(*v + old, 0, (*cap - old) * sizeof(**v));
+	return 0;
 }
 
 static int bpp_str(struct bpp *c, uint64_t id, uint32_t *out)
@@ -1723,10 +1728,8 @@ static int bpp_str(struct bpp *c, uint64_t id, uint32_t *out)
 	*out = 0;
 	if (!id)
 		return 0;
-	if (id > UINT32_MAX)
-		return err_set(c->e, -EUCLEAN, "%s: string id %llu is damaged", c->r->b->path,
-			       (unsigned long long)id);
-	bpp_grow(&c->str, &c->cap_str, id);
+	if ((rc = bpp_slot(c, &c->str, &c->cap_str, id, "string")) < 0)
+		return rc;
 	if (!c->str[id]) {
 		if ((rc = bpp_row(c, c->q_str, id, "string")) < 0)
 			return rc;
@@ -1748,10 +1751,8 @@ static int bpp_mapping(struct bpp *c, uint64_t id, uint32_t *out)
 	*out = 0;
 	if (!id)
 		return 0;
-	if (id > UINT32_MAX)
-		return err_set(c->e, -EUCLEAN, "%s: mapping id %llu is damaged", c->r->b->path,
-			       (unsigned long long)id);
-	bpp_grow(&c->map, &c->cap_map, id);
+	if ((rc = bpp_slot(c, &c->map, &c->cap_map, id, "mapping")) < 0)
+		return rc;
 	if (!c->map[id]) {
 		if ((rc = bpp_row(c, st, id, "mapping")) < 0)
 			return rc;
@@ -1777,10 +1778,8 @@ static int bpp_function(struct bpp *c, uint64_t id, uint32_t *out)
 	uint32_t k;
 	int rc;
 
-	if (id < 1 || id > UINT32_MAX)
-		return err_set(c->e, -EUCLEAN, "%s: function id %llu is damaged", c->r->b->path,
-			       (unsigned long long)id);
-	bpp_grow(&c->fn, &c->cap_fn, id);
+	if ((rc = bpp_slot(c, &c->fn, &c->cap_fn, id, "function")) < 0)
+		return rc;
 	if (!c->fn[id]) {
 		if ((rc = bpp_row(c, st, id, "function")) < 0)
 			return rc;
@@ -1809,7 +1808,8 @@ static int bpp_location(struct bpp *c, uint32_t id, uint32_t *out)
 	uint32_t mi, k, nl = 0, cap = 64;
 	int rc;
 
-	bpp_grow(&c->loc, &c->cap_loc, id);
+	if ((rc = bpp_slot(c, &c->loc, &c->cap_loc, id, "location")) < 0)
+		return rc;
 	if (c->loc[id]) {
 		*out = c->loc[id] - 1;
 		return 0;
@@ -1824,7 +1824,7 @@ static int bpp_location(struct bpp *c, uint32_t id, uint32_t *out)
 	 * decode every line first, then look the functions up (which uses
 	 * other statements only). */
 	while (b && b < end && !rc) {
-		if (pb_varint(&b, end, &fid) || pb_varint(&b, end, &line)) {
+		if (pb_varint(&b, end, &fid) || pb_varint(&b, end, &line) || fid > UINT32_MAX) {
 			rc = err_set(c->e, -EUCLEAN, "%s: lines of location %u are damaged",
 				     c->r->b->path, id);
 			break;
@@ -1834,11 +1834,8 @@ static int bpp_location(struct bpp *c, uint32_t id, uint32_t *out)
 			lines = lines == ln ? memcpy(xmalloc(cap * sizeof(*lines)), ln, sizeof(ln))
 					    : xrealloc(lines, cap * sizeof(*lines));
 		}
-		lines[nl++] = (struct pprof_line){(uint32_t)(fid > UINT32_MAX ? 0 : fid),
-						  (int64_t)line, 0};
-		if (!fid || fid > UINT32_MAX)
-			rc = err_set(c->e, -EUCLEAN, "%s: location %u names function %llu",
-				     c->r->b->path, id, (unsigned long long)fid);
+		/* The block's function id until mapped below. */
+		lines[nl++] = (struct pprof_line){(uint32_t)fid, (int64_t)line, 0};
 	}
 	for (k = 0; k < nl && !rc; k++)
 		rc = bpp_function(c, lines[k].function, &lines[k].function);

@@ -17,6 +17,7 @@
 #include "../base/intern.h"
 #include "../base/u64map.h"
 #include "../base/xalloc.h"
+#include "../pprof/merge.h"
 #include "../pprof/pbwire.h"
 #include "blob.h"
 
@@ -100,6 +101,12 @@ struct rcache {
 	struct sview *sv;             /* series with labels, by id - 1 */
 	size_t nsv, cap_sv;
 	struct intern *sv_strs;       /* owns the series strings */
+	struct pprof_profile *syms;   /* the block's symbols, for pprof output */
+	uint32_t *gloc;               /* location id -> registry location + 1 */
+	size_t cap_gloc;
+	uint32_t *lpath;              /* node -> store-wide location path id */
+	uint32_t nlpath;
+	size_t cap_lpath;
 };
 
 struct block {
@@ -359,6 +366,9 @@ static void rcache_release(struct rcache *r)
 	free(r->frames);
 	free(r->strs);
 	intern_free(r->str_bytes);
+	pprof_free(r->syms);
+	free(r->gloc);
+	free(r->lpath);
 	pthread_mutex_destroy(&r->mu);
 }
 
@@ -1674,202 +1684,218 @@ void block_paths_render(struct block_paths *p, const struct block_acc *acc,
 
 /* ---- reader: merged pprof with full symbols ----------------------------- */
 
-/* One block's share of a full-fidelity pprof merge: block ids of strings,
- * mappings, functions and locations -> index + 1 in the profile being
- * built (0 = not yet), each row read by id once, when a stack first needs
- * it. The caller merges the per-block profiles (pprof_merger), so identity
- * across blocks is exactly pprof's. */
-struct bpp {
-	struct block_reader *r;
-	struct pprof_profile *p;
-	uint32_t *str, *map, *fn, *loc;
-	size_t cap_str, cap_map, cap_fn, cap_loc;
-	int64_t *map_start;          /* block mapping start, per mapping index */
-	sqlite3_stmt *q_str, *q_map, *q_fn, *q_loc;
-	struct err *e;
-};
+/* pprof output needs every symbol, not only frame names. Each block's
+ * symbol tables are mirrored once in its reader cache as a pprof profile
+ * (c->syms: string index = string id, other indices = row id - 1), grown
+ * as the block grows, and each location a merge reaches is mapped once
+ * into a store-wide registry (struct block_locs: a pprof_merger used for
+ * its identities, so equal locations from any block are one, as in
+ * pprof's merge). Nodes then get store-wide location-path ids, cached per
+ * block like the frame-path ids of flame graphs, so a merge only adds
+ * numbers per path id and the profile is rendered once at the end. */
 
-/* Looks row `id` up with st (one bound id); 0 with a row, else an error. */
-static int bpp_row(struct bpp *c, sqlite3_stmt *st, uint64_t id, const char *what)
+static int sym_str(const struct pprof_profile *p, int64_t id, uint32_t *out)
 {
-	int rc;
-
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, (int64_t)id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return err_set(c->e, -EUCLEAN, "%s: %s %llu is missing", c->r->b->path, what,
-			       (unsigned long long)id);
-	sql_err(c->e, c->r->db, rc, what);
-	return err_prefix(c->e, "%s", c->r->b->path);
-}
-
-/* Checks a block id read from the file and grows the id -> index map
- * to hold it (new slots zeroed). */
-static int bpp_slot(struct bpp *c, uint32_t **v, size_t *cap, uint64_t id, const char *what)
-{
-	size_t old = *cap;
-
-	if (id < 1 || id > UINT32_MAX)
-		return err_set(c->e, -EUCLEAN, "%s: %s id %llu is damaged", c->r->b->path, what,
-			       (unsigned long long)id);
-	if (id < old)
-		return 0;
-	XGROW(*v, *cap, (size_t)id + 1);
-	memset(*v + old, 0, (*cap - old) * sizeof(**v));
+	if (id < 0 || id >= (int64_t)p->nstr)
+		return -EUCLEAN;
+	*out = (uint32_t)id;
 	return 0;
 }
 
-static int bpp_str(struct bpp *c, uint64_t id, uint32_t *out)
+static int sym_mapping(struct pprof_profile *p, sqlite3_stmt *st)
 {
-	int rc;
-
-	*out = 0;
-	if (!id)
-		return 0;
-	if ((rc = bpp_slot(c, &c->str, &c->cap_str, id, "string")) < 0)
-		return rc;
-	if (!c->str[id]) {
-		if ((rc = bpp_row(c, c->q_str, id, "string")) < 0)
-			return rc;
-		c->str[id] = pprof_intern(c->p, sqlite3_column_blob(c->q_str, 0),
-					  (size_t)sqlite3_column_bytes(c->q_str, 0)) + 1;
-	}
-	*out = c->str[id] - 1;
-	return 0;
-}
-
-/* The profile's mapping index + 1 for block mapping id (0 stays 0). */
-static int bpp_mapping(struct bpp *c, uint64_t id, uint32_t *out)
-{
-	sqlite3_stmt *st = c->q_map;
 	struct pprof_mapping m = {0};
 	uint32_t k;
-	int rc;
 
-	*out = 0;
-	if (!id)
-		return 0;
-	if ((rc = bpp_slot(c, &c->map, &c->cap_map, id, "mapping")) < 0)
-		return rc;
-	if (!c->map[id]) {
-		if ((rc = bpp_row(c, st, id, "mapping")) < 0)
-			return rc;
-		m.start = (uint64_t)sqlite3_column_int64(st, 0);
-		m.limit = (uint64_t)sqlite3_column_int64(st, 1);
-		m.offset = (uint64_t)sqlite3_column_int64(st, 2);
-		if ((rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 3), &m.filename)) < 0 ||
-		    (rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 4), &m.build_id)) < 0)
-			return rc;
-		k = pprof_add_mapping(c->p);
-		m.id = c->p->mapping[k].id;
-		c->p->mapping[k] = m;
-		c->map[id] = k + 1;
-	}
-	*out = c->map[id];
+	if (sym_str(p, sqlite3_column_int64(st, 4), &m.filename) < 0 ||
+	    sym_str(p, sqlite3_column_int64(st, 5), &m.build_id) < 0)
+		return -EUCLEAN;
+	m.start = (uint64_t)sqlite3_column_int64(st, 1);
+	m.limit = (uint64_t)sqlite3_column_int64(st, 2);
+	m.offset = (uint64_t)sqlite3_column_int64(st, 3);
+	k = pprof_add_mapping(p);
+	m.id = p->mapping[k].id;
+	p->mapping[k] = m;
 	return 0;
 }
 
-static int bpp_function(struct bpp *c, uint64_t id, uint32_t *out)
+static int sym_function(struct pprof_profile *p, sqlite3_stmt *st)
 {
-	sqlite3_stmt *st = c->q_fn;
 	struct pprof_function f = {0};
 	uint32_t k;
-	int rc;
 
-	if ((rc = bpp_slot(c, &c->fn, &c->cap_fn, id, "function")) < 0)
-		return rc;
-	if (!c->fn[id]) {
-		if ((rc = bpp_row(c, st, id, "function")) < 0)
-			return rc;
-		f.start_line = sqlite3_column_int64(st, 3);
-		if ((rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 0), &f.name)) < 0 ||
-		    (rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 1), &f.system_name)) < 0 ||
-		    (rc = bpp_str(c, (uint64_t)sqlite3_column_int64(st, 2), &f.filename)) < 0)
-			return rc;
-		k = pprof_add_function(c->p);
-		f.id = c->p->function[k].id;
-		c->p->function[k] = f;
-		c->fn[id] = k + 1;
-	}
-	*out = c->fn[id] - 1;
+	if (sym_str(p, sqlite3_column_int64(st, 1), &f.name) < 0 ||
+	    sym_str(p, sqlite3_column_int64(st, 2), &f.system_name) < 0 ||
+	    sym_str(p, sqlite3_column_int64(st, 3), &f.filename) < 0)
+		return -EUCLEAN;
+	f.start_line = sqlite3_column_int64(st, 4);
+	k = pprof_add_function(p);
+	f.id = p->function[k].id;
+	p->function[k] = f;
 	return 0;
 }
 
-/* Block location id -> the profile's location index (*out + 1 in c->loc).
- * Lines are (function id, line) varints, innermost first, as in pprof. */
-static int bpp_location(struct bpp *c, uint32_t id, uint32_t *out)
+/* Lines are (function id, line) varints, innermost first, as in pprof:
+ * counted and checked first, then copied into the new location. */
+static int sym_location(struct pprof_profile *p, sqlite3_stmt *st)
 {
-	sqlite3_stmt *st = c->q_loc;
-	struct pprof_line ln[64], *lines = ln;
-	const uint8_t *b, *end;
-	uint64_t mapping, addr, fid, line;
-	uint32_t mi, k, nl = 0, cap = 64;
+	int64_t mapping = sqlite3_column_int64(st, 1);
+	const uint8_t *b0 = sqlite3_column_blob(st, 3), *b, *end;
+	uint64_t fid, line;
+	uint32_t nl = 0, k, li;
+	struct pprof_line *ln;
+
+	if (mapping < 0 || mapping > (int64_t)p->nmapping)
+		return -EUCLEAN;
+	end = b0 + sqlite3_column_bytes(st, 3);
+	for (b = b0; b && b < end; nl++)
+		if (pb_varint(&b, end, &fid) || pb_varint(&b, end, &line) || fid < 1 ||
+		    fid > p->nfunction)
+			return -EUCLEAN;
+	li = pprof_add_location(p, nl);
+	p->location[li].address = (uint64_t)sqlite3_column_int64(st, 2);
+	p->location[li].mapping = (uint32_t)mapping;
+	ln = &p->line[p->location[li].line_off];
+	for (b = b0, k = 0; k < nl; k++) {
+		pb_varint(&b, end, &fid);
+		pb_varint(&b, end, &line);
+		ln[k] = (struct pprof_line){(uint32_t)fid - 1, (int64_t)line, 0};
+	}
+	return 0;
+}
+
+/* Appends rows with id > known, which must continue the dense ids. */
+static int sym_rows(struct block_reader *rd, const char *sql, uint32_t known,
+		    int (*row)(struct pprof_profile *p, sqlite3_stmt *st), struct err *e)
+{
+	struct pprof_profile *p = rd->b->r.syms;
+	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = bpp_slot(c, &c->loc, &c->cap_loc, id, "location")) < 0)
+	if ((rc = prepare(rd->db, sql, &st, e)) < 0)
 		return rc;
-	if (c->loc[id]) {
-		*out = c->loc[id] - 1;
-		return 0;
-	}
-	if ((rc = bpp_row(c, st, id, "location")) < 0)
-		return rc;
-	mapping = (uint64_t)sqlite3_column_int64(st, 0);
-	addr = (uint64_t)sqlite3_column_int64(st, 1);
-	b = sqlite3_column_blob(st, 2);
-	end = b + sqlite3_column_bytes(st, 2);
-	/* The row's columns stay valid while st is not stepped or reset:
-	 * decode every line first, then look the functions up (which uses
-	 * other statements only). */
-	while (b && b < end && !rc) {
-		if (pb_varint(&b, end, &fid) || pb_varint(&b, end, &line) || fid > UINT32_MAX) {
-			rc = err_set(c->e, -EUCLEAN, "%s: lines of location %u are damaged",
-				     c->r->b->path, id);
+	sqlite3_bind_int64(st, 1, known);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_int64(st, 0) != (int64_t)known + 1 || row(p, st) < 0) {
+			rc = err_set(e, -EUCLEAN, "%s: row %lld of '%.40s' is damaged", rd->b->path,
+				     (long long)sqlite3_column_int64(st, 0), sql);
 			break;
 		}
-		if (nl == cap) {
-			cap *= 2;
-			lines = lines == ln ? memcpy(xmalloc(cap * sizeof(*lines)), ln, sizeof(ln))
-					    : xrealloc(lines, cap * sizeof(*lines));
-		}
-		/* The block's function id until mapped below. */
-		lines[nl++] = (struct pprof_line){(uint32_t)fid, (int64_t)line, 0};
+		known++;
 	}
-	for (k = 0; k < nl && !rc; k++)
-		rc = bpp_function(c, lines[k].function, &lines[k].function);
-	rc = rc ? rc : bpp_mapping(c, mapping, &mi);
-	if (!rc) {
-		*out = pprof_add_location(c->p, nl);
-		c->p->location[*out].address = addr;
-		c->p->location[*out].mapping = mi;
-		if (nl)
-			memcpy(&c->p->line[c->p->location[*out].line_off], lines, nl * sizeof(*lines));
-		c->loc[id] = *out + 1;
-	}
-	if (lines != ln)
-		free(lines);
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : rc == SQLITE_DONE ? 0 : sql_err(e, rd->db, rc, sql);
+}
+
+/* Extends c->syms with what this read transaction sees (c->mu held,
+ * after rcache_refresh, which loaded the strings). */
+static int syms_refresh(struct block_reader *rd, struct err *e)
+{
+	struct rcache *c = &rd->b->r;
+	struct pprof_profile *p;
+	int rc;
+
+	if (!c->syms)
+		c->syms = pprof_new();
+	p = c->syms;
+	XGROW(p->str, p->cap_str, (size_t)c->nstrs + 1);
+	for (; p->nstr <= c->nstrs; p->nstr++)
+		p->str[p->nstr] = c->strs[p->nstr];
+	rc = sym_rows(rd, "SELECT * FROM mappings WHERE id > ? ORDER BY id", p->nmapping,
+		      sym_mapping, e);
+	rc = rc ? rc : sym_rows(rd, "SELECT * FROM functions WHERE id > ? ORDER BY id",
+				p->nfunction, sym_function, e);
+	rc = rc ? rc : sym_rows(rd, "SELECT id, mapping, address, lines FROM locations"
+				" WHERE id > ? ORDER BY id", p->nlocation, sym_location, e);
 	return rc;
+}
+
+void block_locs_init(struct block_locs *l)
+{
+	pthread_mutex_init(&l->mu, NULL);
+	l->reg = pprof_merger_new();
+	u64map_init(&l->kids, 1024);
+	XGROW(l->parent, l->cap, 1);
+	l->loc = xrealloc(l->loc, l->cap * sizeof(*l->loc));
+	l->parent[0] = l->loc[0] = 0;
+	l->n = 1;
+}
+
+void block_locs_release(struct block_locs *l)
+{
+	pprof_merger_free(l->reg);
+	u64map_release(&l->kids);
+	free(l->parent);
+	free(l->loc);
+	pthread_mutex_destroy(&l->mu);
+}
+
+/* The store-wide path: parent path plus registry location (l->mu held). */
+static uint32_t locs_child(struct block_locs *l, uint32_t parent, uint32_t loc)
+{
+	uint64_t key = (uint64_t)parent << 32 | loc;
+	uint32_t id = u64map_get(&l->kids, key);
+	size_t cap = l->cap;
+
+	if (id != U64MAP_NONE)
+		return id;
+	XGROW(l->parent, l->cap, l->n + 1);
+	if (l->cap != cap)
+		l->loc = xrealloc(l->loc, l->cap * sizeof(*l->loc));
+	id = (uint32_t)l->n++;
+	l->parent[id] = parent;
+	l->loc[id] = loc;
+	u64map_put(&l->kids, key, id);
+	return id;
+}
+
+/* Gives nodes [c->nlpath, nn) their store-wide location paths (c->mu and
+ * l->mu held), mapping each block location into the registry once. */
+static void map_lpaths(struct rcache *c, struct block_locs *l, uint32_t nn)
+{
+	size_t old = c->cap_gloc;
+	uint32_t i;
+	int sourced = 0;
+
+	if (c->nlpath >= nn)
+		return;
+	XGROW(c->lpath, c->cap_lpath, nn);
+	XGROW(c->gloc, c->cap_gloc, (size_t)c->syms->nlocation + 1);
+	memset(c->gloc + old, 0, (c->cap_gloc - old) * sizeof(*c->gloc));
+	if (!c->nlpath)
+		c->lpath[c->nlpath++] = 0;
+	for (i = c->nlpath; i < nn; i++) {
+		uint32_t g = c->lpath[c->parent[i]], loc = c->loc[i];
+		if (loc && loc <= c->syms->nlocation) {
+			if (!c->gloc[loc]) {
+				if (!sourced++)
+					pprof_merger_source(l->reg, c->syms);
+				c->gloc[loc] = pprof_merger_location(l->reg, loc - 1) + 1;
+			}
+			g = locs_child(l, g, c->gloc[loc] - 1);
+		}
+		c->lpath[i] = g;
+	}
+	c->nlpath = nn;
 }
 
 /* The profile header from the profiles the range selects: time_nanos the
  * earliest, duration_nanos the sum, period the largest (pprof's merge
  * rules), read from the profiles table even where roll-ups give the
  * samples (roll-ups keep no times). */
-static int bpp_header(struct bpp *c, const uint32_t *ids, size_t n, int64_t from,
-		      int64_t until, struct err *e)
+static int pprof_header(struct block_reader *r, const uint32_t *ids, size_t n, int64_t from,
+			int64_t until, struct pprof_profile *p, struct err *e)
 {
-	int64_t lo = from > c->r->b->start ? from : c->r->b->start;
-	int64_t hi = until < c->r->b->end ? until : c->r->b->end;
+	int64_t lo = from > r->b->start ? from : r->b->start;
+	int64_t hi = until < r->b->end ? until : r->b->end;
 	sqlite3_stmt *st = NULL, *per = NULL;
 	size_t i;
 	int rc;
 
-	rc = prepare(c->r->db, "SELECT min(ts), sum(duration), count(*) FROM profiles"
+	rc = prepare(r->db, "SELECT min(ts), sum(duration), count(*) FROM profiles"
 		     " WHERE series=? AND ts>=? AND ts<?", &st, e);
 	/* Blocks written before periods existed have no such table. */
-	if (sqlite3_prepare_v2(c->r->db, "SELECT period FROM periods WHERE series=?", -1, &per,
+	if (sqlite3_prepare_v2(r->db, "SELECT period FROM periods WHERE series=?", -1, &per,
 			       NULL) != SQLITE_OK)
 		per = NULL;
 	for (i = 0; i < n && !rc; i++) {
@@ -1877,21 +1903,21 @@ static int bpp_header(struct bpp *c, const uint32_t *ids, size_t n, int64_t from
 		sqlite3_bind_int64(st, 2, lo);
 		sqlite3_bind_int64(st, 3, hi);
 		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-			rc = sql_err(e, c->r->db, rc, "profile times");
+			rc = sql_err(e, r->db, rc, "profile times");
 			break;
 		}
 		rc = 0;
 		if (sqlite3_column_int64(st, 2)) {
 			int64_t t = sqlite3_column_int64(st, 0);
-			if (!c->p->time_nanos || t < c->p->time_nanos)
-				c->p->time_nanos = t;
-			c->p->duration_nanos += sqlite3_column_int64(st, 1);
+			if (!p->time_nanos || t < p->time_nanos)
+				p->time_nanos = t;
+			p->duration_nanos += sqlite3_column_int64(st, 1);
 		}
 		sqlite3_reset(st);
 		if (per) {
 			sqlite3_bind_int64(per, 1, ids[i]);
-			if (sqlite3_step(per) == SQLITE_ROW && sqlite3_column_int64(per, 0) > c->p->period)
-				c->p->period = sqlite3_column_int64(per, 0);
+			if (sqlite3_step(per) == SQLITE_ROW && sqlite3_column_int64(per, 0) > p->period)
+				p->period = sqlite3_column_int64(per, 0);
 			sqlite3_reset(per);
 		}
 	}
@@ -1900,64 +1926,13 @@ static int bpp_header(struct bpp *c, const uint32_t *ids, size_t n, int64_t from
 	return rc;
 }
 
-/* The stack tree of nodes [0, nn) as of this read transaction, copied so
- * that stacks are walked without holding the cache lock. */
-static void bpp_tree(struct rcache *c, size_t nn, uint32_t **parent, uint32_t **loc)
-{
-	*parent = xmalloc((nn + 1) * sizeof(**parent));
-	*loc = xmalloc((nn + 1) * sizeof(**loc));
-	pthread_mutex_lock(&c->mu);
-	memcpy(*parent, c->parent, nn * sizeof(**parent));
-	memcpy(*loc, c->loc, nn * sizeof(**loc));
-	pthread_mutex_unlock(&c->mu);
-}
-
-/* One sample per node with a value: its locations, leaf first. */
-static int bpp_samples(struct bpp *c, const int64_t *acc, size_t nn)
-{
-	uint32_t *parent, *loc, *stack = NULL, node;
-	size_t cap = 0, depth, i;
-	int rc = 0;
-
-	bpp_tree(&c->r->b->r, nn, &parent, &loc);
-	for (i = 1; i < nn && !rc; i++) {
-		if (!acc[i])
-			continue;
-		depth = 0;
-		for (node = (uint32_t)i; node && !rc; node = parent[node]) {
-			if (!loc[node])
-				continue; /* a location the cache could not read */
-			XGROW(stack, cap, depth + 1);
-			rc = bpp_location(c, loc[node], &stack[depth++]);
-		}
-		if (!rc)
-			pprof_add_sample(c->p, stack, (uint32_t)depth, &acc[i], 0);
-	}
-	free(parent);
-	free(loc);
-	free(stack);
-	return rc;
-}
-
-static void bpp_release(struct bpp *c)
-{
-	sqlite3_finalize(c->q_str);
-	sqlite3_finalize(c->q_map);
-	sqlite3_finalize(c->q_fn);
-	sqlite3_finalize(c->q_loc);
-	free(c->str);
-	free(c->map);
-	free(c->fn);
-	free(c->loc);
-}
-
-int block_reader_pprof(struct block_reader *r, const uint32_t *ids, size_t n, int64_t from,
-		       int64_t until, struct pprof_profile *p, struct err *e)
+int block_reader_pprof(struct block_reader *r, struct block_locs *l, const uint32_t *ids,
+		       size_t n, int64_t from, int64_t until, struct block_acc *out,
+		       struct pprof_profile *hdr, struct err *e)
 {
 	struct rcache *c = &r->b->r;
-	struct bpp bp = {r, p, NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, e};
 	int64_t *acc = NULL;
-	size_t nn = 0;
+	size_t nn = 0, npath, i;
 	int rc;
 
 	if (!n)
@@ -1966,25 +1941,127 @@ int block_reader_pprof(struct block_reader *r, const uint32_t *ids, size_t n, in
 		return rc;
 	pthread_mutex_lock(&c->mu);
 	rc = rcache_refresh(r, e);
+	rc = rc ? rc : syms_refresh(r, e);
 	nn = c->nnodes;
 	pthread_mutex_unlock(&c->mu);
-	rc = rc ? rc : prepare(r->db, "SELECT s FROM strings WHERE id=?", &bp.q_str, e);
-	rc = rc ? rc : prepare(r->db, "SELECT start, lim, off, file, build_id FROM mappings"
-			       " WHERE id=?", &bp.q_map, e);
-	rc = rc ? rc : prepare(r->db, "SELECT name, system_name, file, start_line FROM functions"
-			       " WHERE id=?", &bp.q_fn, e);
-	rc = rc ? rc : prepare(r->db, "SELECT mapping, address, lines FROM locations WHERE id=?",
-			       &bp.q_loc, e);
 	if (!rc) {
 		acc = xcalloc(nn + 1, sizeof(*acc));
 		rc = accumulate(r, ids, n, from, until, acc, nn, e);
 	}
-	rc = rc ? rc : bpp_header(&bp, ids, n, from, until, e);
-	rc = rc ? rc : bpp_samples(&bp, acc, nn);
-	bpp_release(&bp);
+	rc = rc ? rc : pprof_header(r, ids, n, from, until, hdr, e);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (!rc) {
+		pthread_mutex_lock(&c->mu);
+		pthread_mutex_lock(&l->mu);
+		map_lpaths(c, l, (uint32_t)nn);
+		npath = l->n;
+		pthread_mutex_unlock(&l->mu);
+		if (out->cap < npath) {
+			size_t old = out->cap;
+			XGROW(out->v, out->cap, npath);
+			memset(out->v + old, 0, (out->cap - old) * sizeof(*out->v));
+		}
+		for (i = 0; i < nn; i++)
+			if (acc[i])
+				out->v[c->lpath[i]] += acc[i];
+		pthread_mutex_unlock(&c->mu);
+	}
 	free(acc);
 	return rc;
+}
+
+/* Copying registry symbols into the output: registry index -> output
+ * index + 1 per kind, so each symbol is copied once. */
+struct render {
+	const struct pprof_profile *reg;
+	struct pprof_profile *out;
+	uint32_t *str, *map, *fn, *loc;
+};
+
+static uint32_t render_str(struct render *x, uint32_t s)
+{
+	if (!x->str[s])
+		x->str[s] = pprof_intern(x->out, x->reg->str[s].ptr, x->reg->str[s].len) + 1;
+	return x->str[s] - 1;
+}
+
+static uint32_t render_fn(struct render *x, uint32_t fi)
+{
+	const struct pprof_function *f = &x->reg->function[fi];
+	struct pprof_function d = *f;
+	uint32_t k;
+
+	if (x->fn[fi])
+		return x->fn[fi] - 1;
+	d.name = render_str(x, f->name);
+	d.system_name = render_str(x, f->system_name);
+	d.filename = render_str(x, f->filename);
+	k = pprof_add_function(x->out);
+	d.id = x->out->function[k].id;
+	x->out->function[k] = d;
+	x->fn[fi] = k + 1;
+	return k;
+}
+
+static uint32_t render_loc(struct render *x, uint32_t li)
+{
+	const struct pprof_location *l = &x->reg->location[li];
+	uint32_t k, d, mi = 0;
+
+	if (x->loc[li])
+		return x->loc[li] - 1;
+	if (l->mapping && !(mi = x->map[l->mapping - 1])) {
+		struct pprof_mapping m = x->reg->mapping[l->mapping - 1];
+		m.filename = render_str(x, m.filename);
+		m.build_id = render_str(x, m.build_id);
+		mi = pprof_add_mapping(x->out) + 1;
+		m.id = x->out->mapping[mi - 1].id;
+		x->out->mapping[mi - 1] = m;
+		x->map[l->mapping - 1] = mi;
+	}
+	for (k = 0; k < l->nline; k++)
+		render_fn(x, x->reg->line[l->line_off + k].function);
+	d = pprof_add_location(x->out, l->nline);
+	x->out->location[d].address = l->address;
+	x->out->location[d].mapping = mi;
+	for (k = 0; k < l->nline; k++) {
+		struct pprof_line ln = x->reg->line[l->line_off + k];
+		ln.function = x->fn[ln.function] - 1;
+		x->out->line[x->out->location[d].line_off + k] = ln;
+	}
+	x->loc[li] = d + 1;
+	return d;
+}
+
+void block_locs_render(struct block_locs *l, const struct block_acc *acc,
+		       struct pprof_profile *out)
+{
+	struct render x;
+	uint32_t *stack = NULL, g, p;
+	size_t cap = 0, depth;
+
+	pthread_mutex_lock(&l->mu);
+	x.reg = pprof_merger_symbols(l->reg);
+	x.out = out;
+	x.str = xcalloc((size_t)x.reg->nstr + 1, sizeof(*x.str));
+	x.map = xcalloc((size_t)x.reg->nmapping + 1, sizeof(*x.map));
+	x.fn = xcalloc((size_t)x.reg->nfunction + 1, sizeof(*x.fn));
+	x.loc = xcalloc((size_t)x.reg->nlocation + 1, sizeof(*x.loc));
+	for (g = 1; g < l->n && g < acc->cap; g++) {
+		if (!acc->v[g])
+			continue;
+		for (depth = 0, p = g; p; p = l->parent[p]) {
+			XGROW(stack, cap, depth + 1);
+			stack[depth++] = render_loc(&x, l->loc[p]);
+		}
+		pprof_add_sample(out, stack, (uint32_t)depth, &acc->v[g], 0);
+	}
+	pthread_mutex_unlock(&l->mu);
+	free(x.str);
+	free(x.map);
+	free(x.fn);
+	free(x.loc);
+	free(stack);
 }
 
 /* ---- reader: totals over time ------------------------------------------- */

@@ -29,7 +29,6 @@
 
 #include "../base/intern.h"
 #include "../base/xalloc.h"
-#include "../pprof/merge.h"
 #include "block.h"
 #include "store.h"
 
@@ -53,6 +52,7 @@ struct sqstore {
 	struct bref **blocks;         /* sorted by start */
 	size_t n, cap;
 	struct block_paths paths;     /* store-wide frame paths, for merges */
+	struct block_locs locs;       /* store-wide locations, for pprof merges */
 	/* Group commit: appends queue here; one leader commits them all. */
 	pthread_mutex_t qmu;
 	pthread_cond_t qcv;
@@ -263,6 +263,7 @@ static void sq_close(struct store *st)
 	pthread_mutex_destroy(&s->qmu);
 	pthread_cond_destroy(&s->qcv);
 	block_paths_release(&s->paths);
+	block_locs_release(&s->locs);
 	free(s->dir);
 	free(s);
 }
@@ -347,6 +348,7 @@ static int sq_open(const struct store_config *cfg, struct store **out, struct er
 	pthread_mutex_init(&s->qmu, NULL);
 	pthread_cond_init(&s->qcv, NULL);
 	block_paths_init(&s->paths);
+	block_locs_init(&s->locs);
 	rc = mkdir_p(s->dir, e);
 	snprintf(path, sizeof(path), "%s/blocks", s->dir);
 	rc = rc ? rc : mkdir_p(path, e);
@@ -697,15 +699,12 @@ static int sq_merge(struct store *st, const struct selector *sel, int64_t from,
 
 /* ---- merge to full-fidelity pprof ---------------------------------------- */
 
-/* Each block gives a profile of its own symbols (block_reader_pprof); the
- * streaming pprof merge sums them with pprof's identities, so a location
- * seen in several blocks is one location, as in `go tool pprof` run over
- * the original files. */
 struct pprof_q {
 	const struct selector *sel;
 	int64_t from, until;
-	struct pprof_merger *m;
-	size_t added;
+	struct block_locs *locs;
+	struct block_acc acc;
+	struct pprof_profile *out;
 };
 
 /* An empty profile with the sample type and period type that profile type
@@ -733,20 +732,12 @@ static struct pprof_profile *typed_profile(const char *id)
 static int pprof_block(struct block_reader *r, void *ctx, struct err *e)
 {
 	struct pprof_q *q = ctx;
-	struct pprof_profile *p = NULL;
 	uint32_t *ids;
 	size_t n;
 	int rc = block_reader_series(r, q->sel, &ids, &n, NULL, NULL, e);
 
-	if (!rc && n) {
-		p = typed_profile(q->sel->profile_type);
-		rc = block_reader_pprof(r, ids, n, q->from, q->until, p, e);
-	}
-	if (!rc && p && p->nsample) {
-		rc = pprof_merger_add(q->m, p, e);
-		q->added++;
-	}
-	pprof_free(p);
+	if (!rc)
+		rc = block_reader_pprof(r, q->locs, ids, n, q->from, q->until, &q->acc, q->out, e);
 	free(ids);
 	return rc;
 }
@@ -754,17 +745,19 @@ static int pprof_block(struct block_reader *r, void *ctx, struct err *e)
 static int sq_merge_pprof(struct store *st, const struct selector *sel, int64_t from,
 			  int64_t until, struct pprof_profile **out, struct err *e)
 {
-	struct pprof_q q = {sel, from, until, pprof_merger_new(), 0};
-	int rc = each_block((struct sqstore *)st, from, until, pprof_block, &q, e);
+	struct sqstore *s = (struct sqstore *)st;
+	struct pprof_q q = {sel, from, until, &s->locs, {NULL, 0}, typed_profile(sel->profile_type)};
+	int rc = each_block(s, from, until, pprof_block, &q, e);
 
-	*out = NULL;
-	if (rc || !q.added) {
-		pprof_merger_free(q.m);
-		if (!rc)
-			*out = typed_profile(sel->profile_type);
-		return rc;
+	if (!rc)
+		block_locs_render(&s->locs, &q.acc, q.out);
+	free(q.acc.v);
+	if (rc) {
+		pprof_free(q.out);
+		q.out = NULL;
 	}
-	return pprof_merger_finish(q.m, out, e);
+	*out = q.out;
+	return rc;
 }
 
 /* ---- range: totals per step, per series or per label value -------------- */

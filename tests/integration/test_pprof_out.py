@@ -198,3 +198,38 @@ def test_empty_selection_is_a_valid_profile(srv, oracle, tmp_path):
     assert ok, err
     raw = parse_raw(oracle.raw([got]))
     assert raw[1] == ["cpu/nanoseconds"] and raw[2] == []
+
+
+def test_concurrent_pprof_queries_while_pushing(srv, oracle, tmp_path):
+    """pprof merges share store-wide caches with each other and with flame
+    graph merges: run them side by side while profiles arrive, then check
+    the final answer against go tool pprof."""
+    import threading
+    files = [path_of(n) for n in ("etcd-cpu.pb.gz", "gocompile-nethttp-cpu.pb.gz")]
+    errors = []
+    params = dict(RANGE, query=CPU + '{service_name="conc"}')
+
+    def pusher():
+        for k in range(8):
+            status, body, _ = srv.ingest(open(files[k % 2], "rb").read(), "conc",
+                                         at=T0 + 1000 + k)
+            if status != 200:
+                errors.append(("push", status, body[:200]))
+
+    def querier(fmt):
+        for _ in range(6):
+            status, body, _ = srv.get("/api/v1/query", format=fmt, **params)
+            if status != 200:
+                errors.append((fmt, status, body[:200]))
+
+    threads = [threading.Thread(target=pusher)] + [
+        threading.Thread(target=querier, args=(f,)) for f in ("pprof", "pprof", "flamegraph")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    got = download(srv, tmp_path, CPU, "conc", "conc.pb.gz")
+    raw_got = parse_raw(oracle.raw([got]))
+    raw_want = parse_raw(oracle.raw([files[k % 2] for k in range(8)]))
+    assert stacks(raw_got, "cpu/nanoseconds") == stacks(raw_want, "cpu/nanoseconds")

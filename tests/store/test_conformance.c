@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 #include "../../src/base/file.h"
 #include "../../src/base/intern.h"
@@ -874,6 +875,39 @@ static void test_merge_pprof_aslr(void **state)
 	pprof_free(ps[1]);
 }
 
+/* Blocks written before the periods table existed: pprof merges still
+ * work (period 0 from them), and the next write adds the table. SQLite
+ * backend only (it edits a block file). */
+static void test_merge_pprof_old_block(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *p = testdata_load("etcd-cpu.pb.gz"), *got = NULL;
+	struct selector *x = sel("process_cpu:cpu:nanoseconds:cpu:nanoseconds");
+	struct err e = {0};
+	char path[256];
+	sqlite3 *db;
+
+	must_put(f, p, "x", T0);
+	store_close(f->s);
+	f->s = NULL;
+	snprintf(path, sizeof(path), "%s/blocks/1795600800-1795608000.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE periods", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(store_merge_pprof(f->s, x, T0, T0 + HOUR, &got, &e), 0);
+	assert_int_equal(got->period, 0);
+	assert_true(got->nsample > 0);
+	pprof_free(got);
+	must_put(f, p, "x", T0 + 60 * SEC);
+	assert_int_equal(store_merge_pprof(f->s, x, T0, T0 + HOUR, &got, &e), 0);
+	assert_int_equal(got->period, p->period);
+	assert_int_equal(got->duration_nanos, 20 * SEC);
+	pprof_free(got);
+	selector_free(x);
+	pprof_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -893,6 +927,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_merge_equals_pprof_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_full_fidelity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_aslr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_pprof_old_block, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

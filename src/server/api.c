@@ -60,6 +60,19 @@ static void h_metrics(struct http_req *r, struct http_resp *w)
 
 	w->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	metrics_write(a->metrics, store_stats(a->store, &st, &e) < 0 ? NULL : &st, &w->body);
+	scraper_metrics_write(a->scraper, &w->body);
+}
+
+static void h_reload(struct http_req *r, struct http_resp *w)
+{
+	struct err e = {0};
+
+	if (server_reload(r->app, &e) < 0) {
+		http_error(w, 400, "reload failed, the running configuration stays: %s", e.msg);
+		return;
+	}
+	http_json(w);
+	buf_puts(&w->body, "{\"status\":\"reloaded\"}\n");
 }
 
 /* ---- ingest --------------------------------------------------------------- */
@@ -807,10 +820,7 @@ static void h_targets(struct http_req *r, struct http_resp *w)
 	struct api *a = r->app;
 
 	http_json(w);
-	if (a->scraper)
-		scraper_targets_json(a->scraper, &w->body);
-	else
-		buf_puts(&w->body, "{\"targets\":[]}\n");
+	scraper_targets_json(a->scraper, &w->body);
 }
 
 const struct http_route server_routes[] = {
@@ -828,5 +838,6 @@ const struct http_route server_routes[] = {
 	{"GET", "/metrics", h_metrics, "metrics"},
 	{"GET", "/-/healthy", h_healthy, "healthy"},
 	{"GET", "/-/ready", h_ready, "ready"},
+	{"POST", "/-/reload", h_reload, "reload"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -15,4 +15,8 @@ struct api {
 	volatile int ready;
 };
 
+/* Re-reads --config (SIGHUP, POST /-/reload) and logs the outcome. On an
+ * error (e says why, with file:line) the running configuration stays. */
+int server_reload(struct api *a, struct err *e);
+
 #endif

@@ -163,17 +163,41 @@ static int parse_opts(int argc, char **argv, struct server_config *c)
 	return 0;
 }
 
+/* ---- reload ------------------------------------------------------------------ */
+
+int server_reload(struct api *a, struct err *e)
+{
+	if (!a->scraper)
+		return err_set(e, -EINVAL, "nothing to reload: the server was started without --config");
+	if (scraper_reload_file(a->scraper, a->cfg->config, e) < 0) {
+		logf_("error", "reload of %s failed, the running configuration stays: %s",
+		      a->cfg->config, e->msg);
+		return e->code;
+	}
+	logf_("info", "reloaded %s", a->cfg->config);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
-static int wait_for_signal(void)
+static void signal_set(sigset_t *set)
 {
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+/* Waits for SIGTERM or SIGINT; SIGHUP reloads the configuration. */
+static int wait_for_signal(struct api *a)
+{
+	struct err e = {0};
 	sigset_t set;
 	int sig = 0;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigwait(&set, &sig);
+	signal_set(&set);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		server_reload(a, &e);
 	return sig;
 }
 
@@ -198,9 +222,7 @@ int server_main(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	/* Signals go to sigwait() in this thread only: block them before any
 	 * thread starts, so every thread inherits the mask. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	signal_set(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -239,7 +261,6 @@ int server_main(int argc, char **argv)
 		http_stop(http);
 		store_close(a.store);
 		metrics_free(a.metrics);
-		scrape_config_free(scfg);
 		return 1;
 	}
 	m.a = &a;
@@ -250,12 +271,11 @@ int server_main(int argc, char **argv)
 	a.ready = 1;
 	logf_("info", "listening on http://%s, data in %s", cfg.http.listen, cfg.store.dir);
 
-	sig = wait_for_signal();
+	sig = wait_for_signal(&a);
 	logf_("info", "signal %d: finishing requests in flight and closing", sig);
 	a.ready = 0;
 	http_stop(http);
 	scraper_stop(a.scraper);
-	scrape_config_free(scfg);
 	pthread_mutex_lock(&m.mu);
 	m.stop = 1;
 	pthread_cond_signal(&m.cv);

@@ -21,6 +21,7 @@
 #include "../query/top.h"
 #include "../scrape/scrape.h"
 #include "api.h"
+#include "debug.h"
 #include "metrics.h"
 
 #define HOUR_NS (3600 * STORE_NS_PER_SEC)
@@ -839,5 +840,10 @@ const struct http_route server_routes[] = {
 	{"GET", "/-/healthy", h_healthy, "healthy"},
 	{"GET", "/-/ready", h_ready, "ready"},
 	{"POST", "/-/reload", h_reload, "reload"},
+	{"GET", "/debug/pprof/", debug_pprof_index, "debug_pprof"},
+	{"GET", "/debug/pprof", debug_pprof_index, "debug_pprof"},
+	{"GET", "/debug/pprof/profile", debug_pprof_profile, "debug_pprof_profile"},
+	{"GET", "/debug/pprof/cmdline", debug_pprof_cmdline, "debug_pprof"},
+	{"GET", "/debug/pprof/*", debug_pprof_other, "debug_pprof"},
 	{NULL, NULL, NULL, NULL},
 };

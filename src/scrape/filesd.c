@@ -103,6 +103,7 @@ static char **expand(const struct file_sd_config *cfg, size_t *n)
 
 	*n = 0;
 	for (i = 0; i < cfg->nfiles; i++) {
+		memset(&g, 0, sizeof(g));
 		if (glob(cfg->files[i], 0, NULL, &g) != 0) {
 			globfree(&g);
 			continue;
@@ -194,13 +195,14 @@ int filesd_poll(struct filesd *f, int64_t now)
 		int rc = ident_of(paths[i], &id);
 
 		if (old) {
-			*sf = *old;             /* moved: the old entry is emptied */
-			memset(old, 0, sizeof(*old));
-			free(paths[i]);
+			/* Moved; the old entry keeps its path for the search. */
+			*sf = *old;
+			old->g = NULL;
+			old->ng = 0;
 		} else {
-			sf->path = paths[i];
 			changed = 1;
 		}
+		sf->path = paths[i];
 		if (rc < 0) {
 			snprintf(sf->error, sizeof(sf->error), "%s: %s", sf->path, strerror(-rc));
 			continue;

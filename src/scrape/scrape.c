@@ -489,8 +489,12 @@ static void finish(struct scraper *s, CURL *c, CURLcode res)
 /* ---- the network thread ----------------------------------------------------------- */
 
 /* Starts what is due; returns ms until the next unit is due (at most 1 s).
- * A unit still busy when due, or that fell behind, skips the intervals it
- * missed, and they are counted. */
+ *
+ * Due times stay on the unit's grid (first due + k intervals). A unit that
+ * is due while its previous scrape is still running (a CPU profile takes
+ * the whole interval to answer) starts as soon as that one ends, so that
+ * consecutive CPU profiles cover the timeline; a due time that is a whole
+ * interval in the past is dropped and counted as missed. */
 static int start_due(struct scraper *s)
 {
 	int64_t now = scrape_now(), next = now + STORE_NS_PER_SEC;
@@ -498,27 +502,32 @@ static int start_due(struct scraper *s)
 
 	for (i = 0; i < s->nunits; i++) {
 		struct unit *u = s->units[i];
-		if (u->next_due <= now && !u->easy && !u->queued && s->inflight < s->max_inflight) {
-			pthread_mutex_lock(&s->mu);
-			s->stats[u->stat].late += (double)(now - u->next_due) / 1e9;
-			pthread_mutex_unlock(&s->mu);
-			start(s, u);
-			u->next_due += u->interval;
-		}
-		if (u->next_due <= now && (u->easy || u->queued || u->next_due + u->interval <= now)) {
-			uint64_t missed = 0;
-			while (u->next_due <= now) {
+		int busy = u->easy || __atomic_load_n(&u->queued, __ATOMIC_ACQUIRE);
+		uint64_t missed = 0;
+
+		if (u->next_due <= now) {
+			while (u->next_due + u->interval <= now) {
 				u->next_due += u->interval;
 				missed++;
 			}
-			pthread_mutex_lock(&s->mu);
-			s->stats[u->stat].missed += missed;
-			pthread_mutex_unlock(&s->mu);
+			if (missed || (!busy && s->inflight < s->max_inflight)) {
+				pthread_mutex_lock(&s->mu);
+				s->stats[u->stat].missed += missed;
+				if (!busy && s->inflight < s->max_inflight)
+					s->stats[u->stat].late += (double)(now - u->next_due) / 1e9;
+				pthread_mutex_unlock(&s->mu);
+			}
+			if (!busy && s->inflight < s->max_inflight) {
+				start(s, u);
+				u->next_due += u->interval;
+			}
 		}
-		if (u->next_due < next)
+		if (u->next_due > now && u->next_due < next)
 			next = u->next_due;
+		else if (u->next_due <= now && !busy)
+			next = now;   /* waiting for room in the transfer pool */
 	}
-	return next <= now ? 0 : (int)((next - now) / 1000000) + 1;
+	return next <= now ? 10 : (int)((next - now) / 1000000) + 1;
 }
 
 /* A pending reload, and file_sd every SCRAPE_SD_POLL_MS. */

@@ -140,3 +140,4 @@ echo "  \$ $BENCH_DECODE -n $PASSES FILES"
 echo
 BUILD="$BUILD" BIN="$BIN" bash bench/store.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/server.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/scrape.sh

@@ -19,8 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "../base/file.h"
@@ -344,6 +347,7 @@ static void sync_units(struct scraper *s)
 	s->units = y.next;
 	s->nunits = y.nnext;
 	s->cap = y.cap;
+	s->next_start = 0;
 	pthread_mutex_unlock(&s->mu);
 	intern_free(y.old);
 	intern_free(y.seen);
@@ -466,6 +470,7 @@ static void finish(struct scraper *s, CURL *c, CURLcode res)
 	u->headers = NULL;
 	u->easy = NULL;
 	s->inflight--;
+	s->next_start = 0; /* a busy unit may be due, and a slot is free */
 
 	pthread_mutex_lock(&s->mu);
 	u->last_start = u->started;
@@ -488,14 +493,15 @@ static void finish(struct scraper *s, CURL *c, CURLcode res)
 
 /* ---- the network thread ----------------------------------------------------------- */
 
-/* Starts what is due; returns ms until the next unit is due (at most 1 s).
+/* Starts what is due; returns when to look again (ns): the next due time
+ * of a unit not in flight, at most 1 s away.
  *
  * Due times stay on the unit's grid (first due + k intervals). A unit that
  * is due while its previous scrape is still running (a CPU profile takes
  * the whole interval to answer) starts as soon as that one ends, so that
  * consecutive CPU profiles cover the timeline; a due time that is a whole
  * interval in the past is dropped and counted as missed. */
-static int start_due(struct scraper *s)
+static int64_t start_due(struct scraper *s)
 {
 	int64_t now = scrape_now(), next = now + STORE_NS_PER_SEC;
 	size_t i;
@@ -525,9 +531,9 @@ static int start_due(struct scraper *s)
 		if (u->next_due > now && u->next_due < next)
 			next = u->next_due;
 		else if (u->next_due <= now && !busy)
-			next = now;   /* waiting for room in the transfer pool */
+			next = now + 10000000;   /* waiting for room in the transfer pool */
 	}
-	return next <= now ? 10 : (int)((next - now) / 1000000) + 1;
+	return next;
 }
 
 /* A pending reload, and file_sd every SCRAPE_SD_POLL_MS. */
@@ -568,23 +574,125 @@ static int stopping(struct scraper *s)
 	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
 }
 
+/* ---- the event loop: curl's socket interface over epoll --------------------------
+ *
+ * curl_multi_poll() would poll every transfer's socket and curl_multi_perform()
+ * would visit every transfer, on every wake-up: with a thousand CPU
+ * profiles in flight (each holds its socket for the whole interval) that was
+ * three quarters of the server's CPU. With curl_multi_socket_action() curl
+ * tells us which sockets to watch (on_socket) and when to call it back
+ * (on_timer), and each wake-up touches only the sockets that are ready. */
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct scraper *s = arg;
+	struct epoll_event ev = {0};
+
+	(void)easy;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	ev.data.fd = fd;
+	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct scraper *s = arg;
+
+	(void)multi;
+	s->curl_deadline = timeout_ms < 0 ? -1 : scrape_now() + (int64_t)timeout_ms * 1000000;
+	return 0;
+}
+
+static void wake(struct scraper *s)
+{
+	uint64_t one = 1;
+	ssize_t w = write(s->wake, &one, sizeof(one));
+
+	(void)w;
+}
+
+/* ms until what comes first: a unit due, curl's timer, at most 1 s. */
+static int wait_ms(struct scraper *s, int64_t next_due)
+{
+	int64_t now = scrape_now(), until = next_due;
+
+	if (s->curl_deadline >= 0 && s->curl_deadline < until)
+		until = s->curl_deadline;
+	if (until <= now)
+		return 0;
+	return until - now > STORE_NS_PER_SEC ? 1000 : (int)((until - now + 999999) / 1000000);
+}
+
+static void drain_done(struct scraper *s)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(s->multi, &left)))
+		if (m->msg == CURLMSG_DONE)
+			finish(s, m->easy_handle, m->data.result);
+}
+
 static void *loop(void *arg)
 {
 	struct scraper *s = arg;
-	int running, left;
+	struct epoll_event evs[256];
+	int running, n, i;
 
 	while (!stopping(s)) {
-		CURLMsg *m;
-		int wait_ms;
+		int64_t now;
 		discover(s);
-		wait_ms = start_due(s);
-		curl_multi_perform(s->multi, &running);
-		while ((m = curl_multi_info_read(s->multi, &left)))
-			if (m->msg == CURLMSG_DONE)
-				finish(s, m->easy_handle, m->data.result);
-		curl_multi_poll(s->multi, NULL, 0, wait_ms > 1000 ? 1000 : wait_ms, NULL);
+		now = scrape_now();
+		if (now >= s->next_start)
+			s->next_start = start_due(s);
+		n = epoll_wait(s->ep, evs, 256, wait_ms(s, s->next_start));
+		for (i = 0; i < n; i++) {
+			int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+				    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+				    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+			if (evs[i].data.fd == s->wake) {
+				uint64_t v;
+				ssize_t r = read(s->wake, &v, sizeof(v));
+				(void)r;
+				continue;
+			}
+			curl_multi_socket_action(s->multi, evs[i].data.fd, flags, &running);
+		}
+		if (s->curl_deadline >= 0 && scrape_now() >= s->curl_deadline) {
+			s->curl_deadline = -1;
+			curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
+		drain_done(s);
 	}
 	return NULL;
+}
+
+static int loop_init(struct scraper *s, struct err *e)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	s->curl_deadline = -1;
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->ep < 0 || s->wake < 0)
+		return err_set(e, -errno, "scrape: epoll/eventfd: %s", strerror(errno));
+	ev.data.fd = s->wake;
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake, &ev) < 0)
+		return err_set(e, -errno, "scrape: epoll_ctl: %s", strerror(errno));
+	if (!(s->multi = curl_multi_init()))
+		return err_set(e, -ENOMEM, "scrape: cannot create a curl multi handle");
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	return 0;
 }
 
 /* Each transfer holds a socket: use the hard limit of open files, and keep
@@ -617,6 +725,7 @@ int scraper_start(struct scrape_config *cfg, struct store *store, struct scraper
 	s->store = store;
 	s->max_inflight = max_inflight();
 	s->stat_keys = intern_new(64);
+	s->ep = s->wake = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->reload_mu, NULL);
 	pthread_cond_init(&s->reload_cv, NULL);
@@ -624,10 +733,8 @@ int scraper_start(struct scrape_config *cfg, struct store *store, struct scraper
 	s->stop = 1; /* until the threads run: scraper_stop() must not join */
 	if ((rc = runtime_new(cfg, &s->rt, e)) < 0)
 		goto fail;
-	if (!(s->multi = curl_multi_init())) {
-		rc = err_set(e, -ENOMEM, "scrape: cannot create a curl multi handle");
+	if ((rc = loop_init(s, e)) < 0)
 		goto fail;
-	}
 	runtime_poll(s->rt, scrape_now());
 	s->next_sd_poll = scrape_now() + SCRAPE_SD_POLL_MS * 1000000LL;
 	sync_units(s);
@@ -655,7 +762,7 @@ void scraper_stop(struct scraper *s)
 		return;
 	if (!stopping(s)) {
 		__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
-		curl_multi_wakeup(s->multi);
+		wake(s);
 		pthread_join(s->thread, NULL);
 		scrape_workers_stop(s);
 	}
@@ -665,6 +772,10 @@ void scraper_stop(struct scraper *s)
 	}
 	free(s->units);
 	curl_multi_cleanup(s->multi);
+	if (s->ep >= 0)
+		close(s->ep);
+	if (s->wake >= 0)
+		close(s->wake);
 	runtime_free(s->rt);
 	runtime_free(s->pending);
 	intern_free(s->stat_keys);
@@ -687,7 +798,7 @@ int scraper_reload(struct scraper *s, struct scrape_config *cfg, struct err *e)
 	pthread_mutex_lock(&s->mu);
 	s->pending = rt;
 	pthread_mutex_unlock(&s->mu);
-	curl_multi_wakeup(s->multi);
+	wake(s);
 	pthread_mutex_lock(&s->mu);
 	while (s->pending)
 		pthread_cond_wait(&s->reload_cv, &s->mu);

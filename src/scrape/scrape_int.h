@@ -72,6 +72,10 @@ struct scraper {
 	CURLM *multi;
 	int inflight, max_inflight;
 	int64_t next_sd_poll;
+	int64_t next_start;           /* ns; no unit is due before (0: look now) */
+	int ep;                       /* epoll: curl's sockets and the wakeup */
+	int wake;                     /* eventfd: reload or stop */
+	int64_t curl_deadline;        /* ns; curl's timer, -1 when none */
 	pthread_t thread;
 	int stop;
 	pthread_mutex_t mu;

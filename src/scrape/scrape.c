@@ -470,7 +470,10 @@ static void finish(struct scraper *s, CURL *c, CURLcode res)
 	u->headers = NULL;
 	u->easy = NULL;
 	s->inflight--;
-	s->next_start = 0; /* a busy unit may be due, and a slot is free */
+	/* It may be due again already (a CPU profile answers at the end of its
+	 * interval), or a unit may be waiting for the slot it freed. */
+	if (u->next_due < s->next_start || s->starved)
+		s->next_start = 0;
 
 	pthread_mutex_lock(&s->mu);
 	u->last_start = u->started;
@@ -506,6 +509,7 @@ static int64_t start_due(struct scraper *s)
 	int64_t now = scrape_now(), next = now + STORE_NS_PER_SEC;
 	size_t i;
 
+	s->starved = 0;
 	for (i = 0; i < s->nunits; i++) {
 		struct unit *u = s->units[i];
 		int busy = u->easy || __atomic_load_n(&u->queued, __ATOMIC_ACQUIRE);
@@ -531,7 +535,7 @@ static int64_t start_due(struct scraper *s)
 		if (u->next_due > now && u->next_due < next)
 			next = u->next_due;
 		else if (u->next_due <= now && !busy)
-			next = now + 10000000;   /* waiting for room in the transfer pool */
+			s->starved = 1;          /* waiting for room in the transfer pool */
 	}
 	return next;
 }
@@ -692,6 +696,9 @@ static int loop_init(struct scraper *s, struct err *e)
 	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
 	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
 	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	/* Keep a connection per target alive between scrapes: its profile
+	 * types and the next interval reuse it (no connect, no TLS handshake). */
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->max_inflight);
 	return 0;
 }
 

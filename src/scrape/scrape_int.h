@@ -73,6 +73,7 @@ struct scraper {
 	int inflight, max_inflight;
 	int64_t next_sd_poll;
 	int64_t next_start;           /* ns; no unit is due before (0: look now) */
+	int starved;                  /* a due unit waits for room in the pool */
 	int ep;                       /* epoll: curl's sockets and the wakeup */
 	int wake;                     /* eventfd: reload or stop */
 	int64_t curl_deadline;        /* ns; curl's timer, -1 when none */

@@ -153,7 +153,8 @@ static uint32_t stat_row(struct scraper *s, const char *job, const char *prof)
 	uint32_t id;
 
 	buf_printf(&k, "%s%c%s", job, 0, prof);
-	id = intern_put(s->stat_keys, k.data, k.len, NULL);
+	/* With the final NUL: status.c reads the key back as two C strings. */
+	id = intern_put(s->stat_keys, k.data, k.len + 1, NULL);
 	XGROW(s->stats, s->stats_cap, (size_t)id + 1);
 	if (id + 1 > s->nstats) {
 		memset(&s->stats[id], 0, sizeof(s->stats[id]));

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from fake_http import FakeHTTP
 from test_server import Server, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -154,51 +155,31 @@ def test_check_config(tmp_path):
     assert "bad.yml:3" in r.stderr, r.stderr
 
 
-class _Bad:
-    """Fake targets on loopback, one behaviour per server."""
-
-    def __init__(self, kind):
-        import http.server
-        import threading
-        kind_ = kind
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                try:
-                    if kind_ == "hang":
-                        time.sleep(30)
-                    elif kind_ == "500":
-                        self.send_response(500)
-                        self.end_headers()
-                        self.wfile.write(b"internal error")
-                    elif kind_ == "garbage":
-                        self.send_response(200)
-                        self.end_headers()
-                        self.wfile.write(b"this is not a profile at all" * 10)
-                    elif kind_ == "huge":
-                        self.send_response(200)
-                        self.send_header("Content-Length", str(200 << 20))
-                        self.end_headers()
-                        chunk = b"\0" * (1 << 20)
-                        for _ in range(200):
-                            self.wfile.write(chunk)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.srv.daemon_threads = True
-        self.addr = "127.0.0.1:%d" % self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.srv.shutdown()
+def bad_target(kind):
+    """A fake target that misbehaves in one way."""
+    def do_get(h):
+        if kind == "hang":
+            time.sleep(30)
+        elif kind == "500":
+            h.send_response(500)
+            h.end_headers()
+            h.wfile.write(b"internal error")
+        elif kind == "garbage":
+            h.send_response(200)
+            h.end_headers()
+            h.wfile.write(b"this is not a profile at all" * 10)
+        elif kind == "huge":
+            h.send_response(200)
+            h.send_header("Content-Length", str(200 << 20))
+            h.end_headers()
+            chunk = b"\0" * (1 << 20)
+            for _ in range(200):
+                h.wfile.write(chunk)
+    return FakeHTTP(do_get)
 
 
 def test_misbehaving_targets_affect_only_themselves(goapp_exe, tmp_path):
-    bad = {k: _Bad(k) for k in ("hang", "500", "garbage", "huge")}
+    bad = {k: bad_target(k) for k in ("hang", "500", "garbage", "huge")}
     proc, goapp = start_goapp(goapp_exe)
     try:
         cfg = tmp_path / "stackyard.yml"

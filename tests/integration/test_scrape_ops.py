@@ -6,45 +6,33 @@ list between two servers.
 The targets are small HTTP servers in this process that answer every path
 with a real CPU profile from the test data, so scrapes succeed and store."""
 import hashlib
-import http.server
 import os
 import signal
-import threading
 import time
 
 import pytest
 
 from conftest import TESTDATA
+from fake_http import FakeHTTP
 from test_server import Server
 
 CPU = os.path.join(TESTDATA, "etcd-cpu.pb.gz")
 
 
-class Target:
+class Target(FakeHTTP):
     """A /debug/pprof stand-in: any GET returns the same CPU profile."""
 
     def __init__(self):
         with open(CPU, "rb") as f:
             body = f.read()
 
-        class H(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
+        def do_get(h):
+            h.send_response(200)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
 
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.srv.daemon_threads = True
-        self.addr = "127.0.0.1:%d" % self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.srv.shutdown()
-        self.srv.server_close()
+        super().__init__(do_get)
 
 
 @pytest.fixture

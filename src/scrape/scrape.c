@@ -308,8 +308,10 @@ static void retire(struct scraper *s, struct unit *u)
 		curl_multi_remove_handle(s->multi, u->easy);
 		curl_easy_cleanup(u->easy);
 		curl_slist_free_all(u->headers);
+		curl_slist_free_all(u->connect_to);
 		u->easy = NULL;
 		u->headers = NULL;
+		u->connect_to = NULL;
 		s->inflight--;
 	}
 	if (u->queued)
@@ -419,6 +421,32 @@ static void set_tls(const struct scrape_job *j, CURL *c)
 	}
 }
 
+/* tls_config.server_name: the name the certificate is checked against
+ * (and sent as SNI) while the connection goes to the target's address.
+ * curl takes that name from the URL's host, so the URL names server_name
+ * and CURLOPT_CONNECT_TO sends the connection to the real host and port. */
+static void set_server_name(struct unit *u, CURL *c)
+{
+	const char *auth = strstr(u->url, "://"), *path, *colon;
+	struct buf url = BUF_INIT, to = BUF_INIT;
+
+	if (!u->job->server_name || !auth)
+		return;
+	auth += 3;
+	path = auth + strcspn(auth, "/?");
+	colon = memrchr(auth, ':', (size_t)(path - auth));
+	if (!colon || (auth[0] == '[' && colon < (const char *)memchr(auth, ']', (size_t)(path - auth))))
+		return;   /* no port: config.c requires one, so not reached */
+	buf_printf(&url, "%.*s%s%s", (int)(auth - u->url), u->url, u->job->server_name, colon);
+	buf_printf(&to, "%s:%.*s:%.*s", u->job->server_name, (int)(path - colon - 1), colon + 1,
+		   (int)(path - auth), auth);
+	u->connect_to = curl_slist_append(NULL, (char *)to.data);
+	curl_easy_setopt(c, CURLOPT_URL, (char *)url.data);
+	curl_easy_setopt(c, CURLOPT_CONNECT_TO, u->connect_to);
+	buf_release(&url);
+	buf_release(&to);
+}
+
 static void start(struct scraper *s, struct unit *u)
 {
 	CURL *c = curl_easy_init();
@@ -441,6 +469,7 @@ static void start(struct scraper *s, struct unit *u)
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	set_auth(u, c);
 	set_tls(u->job, c);
+	set_server_name(u, c);
 	if (u->headers)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, u->headers);
 	u->easy = c;
@@ -468,7 +497,9 @@ static void finish(struct scraper *s, CURL *c, CURLcode res)
 	curl_multi_remove_handle(s->multi, c);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(u->headers);
+	curl_slist_free_all(u->connect_to);
 	u->headers = NULL;
+	u->connect_to = NULL;
 	u->easy = NULL;
 	s->inflight--;
 	/* It may be due again already (a CPU profile answers at the end of its

@@ -30,6 +30,7 @@ struct unit {
 	/* the transfer (network thread) */
 	CURL *easy;
 	struct curl_slist *headers;
+	struct curl_slist *connect_to; /* tls_config.server_name */
 	struct buf body;
 	int too_big;
 	int64_t started;

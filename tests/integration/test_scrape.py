@@ -223,14 +223,16 @@ def test_misbehaving_targets_affect_only_themselves(goapp_exe, tmp_path):
 
 
 def make_certs(d):
-    """A CA and a server certificate for 127.0.0.1, made with openssl."""
+    """A CA and a server certificate for the name target.test only (as a
+    cluster's certificate names kubernetes.default.svc, not the address),
+    made with openssl."""
     def ssl(*args):
         subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=60)
     ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test CA",
         "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem"))
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=target.test",
         "-keyout", str(d / "server.key"), "-out", str(d / "server.csr"))
-    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    (d / "ext.cnf").write_text("subjectAltName=DNS:target.test\n")
     ssl("x509", "-req", "-in", str(d / "server.csr"), "-CA", str(d / "ca.pem"),
         "-CAkey", str(d / "ca.key"), "-CAcreateserial", "-days", "1",
         "-extfile", str(d / "ext.cnf"), "-out", str(d / "server.pem"))
@@ -240,7 +242,9 @@ def test_tls_target_with_rotating_bearer_token(goapp_exe, tmp_path):
     """Like kube-apiserver: HTTPS with the cluster CA and a service-account
     token that rotates. Refused without the token (401), scraped with it,
     refused while the server's token changed and ours did not yet, and
-    scraped again once the token file is rotated (re-read at every scrape)."""
+    scraped again once the token file is rotated (re-read at every scrape).
+    The certificate names target.test, not 127.0.0.1: tls_config's
+    server_name makes it verify; without it the TLS check fails."""
     make_certs(tmp_path)
     (tmp_path / "want-token").write_text("token-one\n")
     (tmp_path / "token").write_text("token-one\n")
@@ -252,7 +256,7 @@ def test_tls_target_with_rotating_bearer_token(goapp_exe, tmp_path):
     scheme: https
     scrape_interval: 1s
     static_configs: [{targets: ["%s"]}]
-    tls_config: {ca_file: ca.pem}
+    tls_config: {ca_file: ca.pem%s}
 %s    profiling_config:
       pprof_config:
         process_cpu: {enabled: false}
@@ -260,8 +264,11 @@ def test_tls_target_with_rotating_bearer_token(goapp_exe, tmp_path):
         block: {enabled: false}
         mutex: {enabled: false}
 """
-    cfg.write_text("scrape_configs:\n" + job % ("apiserver", addr, "    authorization: {credentials_file: token}\n")
-                   + job % ("anonymous", addr, ""))
+    name = ", server_name: target.test"
+    cfg.write_text("scrape_configs:\n"
+                   + job % ("apiserver", addr, name, "    authorization: {credentials_file: token}\n")
+                   + job % ("anonymous", addr, name, "")
+                   + job % ("noname", addr, "", "    authorization: {credentials_file: token}\n"))
     s = Server(tmp_path / "data", extra=["--config", str(cfg)])
 
     def status():
@@ -278,8 +285,12 @@ def test_tls_target_with_rotating_bearer_token(goapp_exe, tmp_path):
 
     try:
         st = wait(lambda st: st["apiserver"]["health"] == "up" and
-                  st["anonymous"]["health"] == "down", "first scrapes")
+                  st["anonymous"]["health"] == "down" and st["noname"]["health"] == "down",
+                  "first scrapes")
         assert st["anonymous"]["last_error"].startswith("HTTP 401"), st["anonymous"]
+        assert "certificate" in st["noname"]["last_error"].lower() or \
+            "ssl" in st["noname"]["last_error"].lower(), st["noname"]
+        assert st["apiserver"]["url"].startswith("https://127.0.0.1:"), st["apiserver"]
         # The server rotates its token: ours is refused...
         (tmp_path / "want-token").write_text("token-two\n")
         st = wait(lambda st: st["apiserver"]["last_error"].startswith("HTTP 401"), "refused")

@@ -12,6 +12,13 @@ DATA=${DATA:-data}
 URL="http://$LISTEN"
 
 CONFIG=${CONFIG:-examples/stackyard.yml}
+# The example scrapes 127.0.0.1:7117, the default address: on another
+# address, scrape that one instead.
+if [ "$CONFIG" = examples/stackyard.yml ] && [ "$LISTEN" != 127.0.0.1:7117 ]; then
+	mkdir -p "$DATA"
+	sed "s/127\.0\.0\.1:7117/$LISTEN/" examples/stackyard.yml >"$DATA/stackyard.yml"
+	CONFIG="$DATA/stackyard.yml"
+fi
 
 "$BIN/stackyard" server --listen "$LISTEN" --data "$DATA" --config "$CONFIG" &
 pid=$!

@@ -25,6 +25,7 @@
 
 struct slot {
 	uint32_t n;
+	uint64_t sp_word;    /* the word at the interrupted sp (see fix_leaf) */
 	uint64_t pc[SELFPROF_MAX_DEPTH];
 };
 
@@ -61,18 +62,24 @@ static void context_regs(const ucontext_t *uc, uint64_t *pc, uint64_t *fp, uint6
 #endif
 }
 
-/* A frame record {saved fp, return address}, read without faulting. */
+/* len bytes at addr in this process, read without faulting. */
+static int read_mem(uint64_t addr, void *out, size_t len)
+{
+	struct iovec local = {out, len};
+	struct iovec remote = {(void *)(uintptr_t)addr, len};
+
+	return process_vm_readv(g.pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* A frame record {saved fp, return address}. */
 static int read_frame(uint64_t fp, uint64_t fr[2])
 {
-	struct iovec local = {fr, 2 * sizeof(uint64_t)};
-	struct iovec remote = {(void *)(uintptr_t)fp, 2 * sizeof(uint64_t)};
-
-	return process_vm_readv(g.pid, &local, 1, &remote, 1, 0) == (ssize_t)local.iov_len ? 0 : -1;
+	return read_mem(fp, fr, 2 * sizeof(uint64_t));
 }
 
 /* Frame pointers go up the stack: each saved fp is above the last, within
  * MAX_FRAME_SPAN of the interrupted sp, and aligned. */
-static uint32_t walk(const ucontext_t *uc, uint64_t *pcs)
+static uint32_t walk(const ucontext_t *uc, uint64_t *pcs, uint64_t *sp_word)
 {
 	uint64_t pc, fp, sp, fr[2];
 	uint32_t n = 0;
@@ -80,6 +87,8 @@ static uint32_t walk(const ucontext_t *uc, uint64_t *pcs)
 	context_regs(uc, &pc, &fp, &sp);
 	if (!pc)
 		return 0;
+	if (read_mem(sp, sp_word, sizeof(*sp_word)) < 0)
+		*sp_word = 0;
 	pcs[n++] = pc;
 	while (n < SELFPROF_MAX_DEPTH && fp >= sp && fp - sp < MAX_FRAME_SPAN && !(fp & 7)) {
 		if (read_frame(fp, fr) < 0 || fr[1] < 4096)
@@ -103,7 +112,7 @@ static void on_sigprof(int sig, siginfo_t *si, void *uc)
 	if (__atomic_load_n(&g.armed, __ATOMIC_SEQ_CST)) {
 		i = __atomic_fetch_add(&g.next, 1, __ATOMIC_RELAXED);
 		if (i < g.cap)
-			g.slots[i].n = walk(uc, g.slots[i].pc);
+			g.slots[i].n = walk(uc, g.slots[i].pc, &g.slots[i].sp_word);
 	}
 	__atomic_sub_fetch(&g.active, 1, __ATOMIC_SEQ_CST);
 	errno = saved;
@@ -265,13 +274,53 @@ static void main_mapping_first(struct builder *b, struct symbolizer *sym)
 		mapping_of(b, sl.mapping);
 }
 
-static void count_stacks(struct builder *b, const struct slot *slots, uint32_t n)
+/* GCC keeps no frame in a leaf function that needs no stack, even with
+ * -fno-omit-frame-pointer, and a sample taken in a function's prologue
+ * sees no frame yet: then fp is still the caller's, and the walk skips the
+ * caller. In both cases the word at sp is the return address into the
+ * caller. It is taken as a frame when it follows a direct call (E8 rel32)
+ * whose target is where the leaf runs: the call's target is at or below
+ * the pc within 64 KiB, or (a call through the PLT into a library) the pc
+ * is in another object than the call. x86-64 only. */
+static void fix_leaf(struct slot *sl, struct symbolizer *sym)
+{
+#if defined(__x86_64__)
+	uint64_t ret = sl->sp_word, target;
+	struct sym_loc at_ret = {0}, at_pc = {0};
+	struct err e = {0};
+	uint8_t call[5];
+	int32_t rel;
+
+	if (!ret || (sl->n > 1 && sl->pc[1] == ret) || read_mem(ret - 5, call, sizeof(call)) < 0 ||
+	    call[0] != 0xe8)
+		return;
+	memcpy(&rel, call + 1, sizeof(rel));
+	target = ret + (uint64_t)(int64_t)rel;
+	if (!(target <= sl->pc[0] && sl->pc[0] - target < 65536)) {
+		if (symbolizer_user(sym, g.pid, ret, &at_ret, &e) < 0 || !at_ret.mapping ||
+		    symbolizer_user(sym, g.pid, sl->pc[0], &at_pc, &e) < 0 || !at_pc.mapping ||
+		    at_ret.mapping->start == at_pc.mapping->start)
+			return;
+	}
+	if (sl->n == SELFPROF_MAX_DEPTH)
+		sl->n--;
+	memmove(&sl->pc[2], &sl->pc[1], (sl->n - 1) * sizeof(sl->pc[0]));
+	sl->pc[1] = ret;
+	sl->n++;
+#else
+	(void)sl;
+	(void)sym;
+#endif
+}
+
+static void count_stacks(struct builder *b, struct slot *slots, uint32_t n, struct symbolizer *sym)
 {
 	uint32_t i, id;
 
 	for (i = 0; i < n; i++) {
 		if (!slots[i].n)
 			continue;
+		fix_leaf(&slots[i], sym);
 		id = intern_put(b->stacks, slots[i].pc, slots[i].n * sizeof(uint64_t), NULL);
 		if (id >= b->ncounts) {
 			size_t cap = b->ncounts;
@@ -323,7 +372,7 @@ static int build(uint32_t n, int64_t duration, uint8_t **out, size_t *len, struc
 		b.p->time_nanos = (int64_t)now.tv_sec * NS_PER_S + now.tv_nsec - duration;
 	}
 	main_mapping_first(&b, symbols);
-	count_stacks(&b, g.slots, n);
+	count_stacks(&b, g.slots, n, symbols);
 	add_samples(&b, symbols);
 	if (g.next > g.cap) {
 		snprintf(note, sizeof(note), "%u samples dropped: more than %u in one profile",

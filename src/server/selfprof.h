@@ -9,7 +9,10 @@
  * add: no lock, no allocation, nothing that is not async-signal-safe.
  * Each frame is read with process_vm_readv(), which fails with EFAULT
  * instead of faulting, so a frame pointer that a library compiled without
- * them left holding garbage ends the walk rather than the process.
+ * them left holding garbage ends the walk rather than the process. A leaf
+ * that keeps no frame (GCC's choice for leaves that need no stack) would
+ * hide its caller: the word at sp is taken as the caller's return address
+ * when it follows a call to where the leaf runs (selfprof.c, fix_leaf).
  *
  * When the time is up the timer stops, the handler is drained, and the
  * stacks are counted and symbolized with the agent's ELF symbolizer

@@ -8,6 +8,9 @@
 void addrtab_add(struct addrtab *t, uint64_t start, uint64_t size,
 		 const char *name, size_t namelen)
 {
+	/* Nothing can start at the last address and hold a byte. */
+	if (start == UINT64_MAX)
+		return;
 	XGROW(t->v, t->cap, t->n + 1);
 	/* end == start marks "no size" until addrtab_sort. */
 	t->v[t->n].start = start;

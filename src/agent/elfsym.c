@@ -197,17 +197,22 @@ static int read_symbols(struct elfsym *s, struct err *e)
 	for (i = 0, out = 0; i < n; i++) {
 		if (out && s->syms[out - 1].addr == v[i].addr)
 			continue; /* an alias: the first one sorted wins */
-		s->syms[out++] = (struct elfsym_sym){v[i].addr, v[i].size, v[i].name};
+		/* A size past the end of the address space is cut there. */
+		s->syms[out++] = (struct elfsym_sym){
+			v[i].addr, v[i].size > UINT64_MAX - v[i].addr ? UINT64_MAX - v[i].addr
+								     : v[i].size,
+			v[i].name};
 	}
-	/* Size-0 symbols reach the next symbol, within a bound. */
+	/* Size-0 symbols reach the next symbol, within a bound; one at the
+	 * very top of the address space gets 1 byte. */
 	for (i = 0; i < out; i++) {
+		uint64_t room;
+
 		if (s->syms[i].size)
 			continue;
-		uint64_t next = i + 1 < out ? s->syms[i + 1].addr : s->syms[i].addr + 1;
-
-		s->syms[i].size = next - s->syms[i].addr < ELFSYM_SIZE0_SPAN
-					  ? next - s->syms[i].addr
-					  : ELFSYM_SIZE0_SPAN;
+		room = i + 1 < out ? s->syms[i + 1].addr - s->syms[i].addr
+				   : UINT64_MAX - s->syms[i].addr;
+		s->syms[i].size = room < ELFSYM_SIZE0_SPAN ? (room ? room : 1) : ELFSYM_SIZE0_SPAN;
 	}
 	s->nsyms = out;
 	s->names = (char *)buf_detach(&names, &s->names_len);
@@ -254,7 +259,13 @@ int elfsym_open_fd(int fd, const char *path, struct elfsym *out, struct err *e)
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf)
 		return err_set(e, -EINVAL, "%s: %s", path, elf_errmsg(-1));
-	/* Everything needed is in the mapping: the fd can go. */
+	/* Read everything in (a no-op when libelf could map the file), then
+	 * the fd can go. */
+	if (elf_cntl(elf, ELF_C_FDREAD)) {
+		rc = err_set(e, -EIO, "%s: %s", path, elf_errmsg(-1));
+		elf_end(elf);
+		return rc;
+	}
 	elf_cntl(elf, ELF_C_FDDONE);
 	rc = elfsym_init(elf, out, e);
 	if (rc) {

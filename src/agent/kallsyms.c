@@ -4,30 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/file.h"
+#include "procfile.h"
 
 /* One line: returns 1 when it is a text symbol (fills addr, name). */
 static int parse_line(const char *p, const char *end, uint64_t *addr,
 		      const char **name, size_t *namelen, int *zero)
 {
-	uint64_t a = 0;
-	int n = 0;
+	uint64_t a;
 	const char *s;
 
-	while (p < end && n < 17) {
-		int c = (unsigned char)*p, d;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else
-			break;
-		a = a << 4 | (uint64_t)d;
-		p++;
-		n++;
-	}
-	if (n == 0 || n > 16 || end - p < 3 || p[0] != ' ' || p[2] != ' ')
+	if (procfile_hex(&p, end, &a) || end - p < 3 || p[0] != ' ' || p[2] != ' ')
 		return 0;
 	if (!p[1] || !strchr("tTwW", p[1]))
 		return 0;
@@ -78,19 +64,15 @@ int kallsyms_parse(const char *text, size_t len, struct kallsyms *out,
 	return 0;
 }
 
+static int parse_any(const char *text, size_t len, void *out, struct err *e)
+{
+	return kallsyms_parse(text, len, out, e);
+}
+
 int kallsyms_load(const char *path, struct kallsyms *out, struct err *e)
 {
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int rc;
-
 	memset(out, 0, sizeof(*out));
-	rc = file_read(path, KALLSYMS_MAX_BYTES, &data, &len, e);
-	if (rc)
-		return rc;
-	rc = kallsyms_parse((const char *)data, len, out, e);
-	free(data);
-	return rc;
+	return procfile_parse(path, KALLSYMS_MAX_BYTES, parse_any, out, e);
 }
 
 const char *kallsyms_find(const struct kallsyms *k, uint64_t addr,

@@ -351,7 +351,8 @@ static int32_t pcvalue(const struct pclntab *t, uint32_t off, uint64_t entry,
 
 		if (uvarint(&p, end, &uv) || (uv == 0 && steps))
 			return -1;
-		val += (int32_t)((uv & 1) ? ~(uv >> 1) : (uv >> 1));
+		/* Zig-zag delta; wraps like Go's int32 instead of overflowing. */
+		val = (int32_t)((uint32_t)val + ((uv & 1) ? ~(uv >> 1) : (uv >> 1)));
 		if (uvarint(&p, end, &pcd))
 			return -1;
 		pc += (uint64_t)pcd * t->quantum;
@@ -431,8 +432,9 @@ static const uint8_t *inl_tree(const struct pclntab *t, const struct func *f,
 	if (FUNCDATA_INL_TREE >= f->nfuncdata)
 		return NULL;
 	if (t->magic == MAGIC_116) {
-		/* Pointer-aligned absolute addresses. */
-		if (t->ptrsize == 8 && ((t->pcln.p - t->tab) + at) % 8)
+		/* Absolute addresses, aligned to 8 in memory (the runtime
+		 * aligns the address, so the table's address counts). */
+		if (t->ptrsize == 8 && (t->va + (uint64_t)(t->pcln.p - t->tab) + at) % 8)
 			at += 4;
 		if (get(t, t->pcln, at + FUNCDATA_INL_TREE * t->ptrsize, t->ptrsize, &va) ||
 		    !va)

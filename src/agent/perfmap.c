@@ -5,34 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/file.h"
+#include "procfile.h"
 
+/* A hex number with an optional "0x". */
 static int hexnum(const char **p, const char *end, uint64_t *v)
 {
 	const char *s = *p;
-	uint64_t x = 0;
-	int n = 0;
 
 	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	while (s < end && n < 17) {
-		int c = (unsigned char)*s, d;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			break;
-		x = x << 4 | (uint64_t)d;
-		s++;
-		n++;
-	}
-	if (n == 0 || n > 16)
+	if (procfile_hex(&s, end, v))
 		return -1;
-	*v = x;
 	*p = s;
 	return 0;
 }
@@ -102,21 +85,18 @@ void perfmap_path(int pid, char *buf, size_t size)
 	snprintf(buf, size, "/proc/%d/root/tmp/perf-%d.map", pid, ns_pid(pid));
 }
 
+static int parse_any(const char *text, size_t len, void *out, struct err *e)
+{
+	return perfmap_parse(text, len, out, e);
+}
+
 int perfmap_load(int pid, struct perfmap *out, struct err *e)
 {
 	char path[128];
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	perfmap_path(pid, path, sizeof(path));
-	rc = file_read(path, PERFMAP_MAX_BYTES, &data, &len, e);
-	if (rc)
-		return rc;
-	rc = perfmap_parse((const char *)data, len, out, e);
-	free(data);
-	return rc;
+	return procfile_parse(path, PERFMAP_MAX_BYTES, parse_any, out, e);
 }
 
 const char *perfmap_find(const struct perfmap *m, uint64_t addr,

@@ -5,40 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/file.h"
 #include "../base/xalloc.h"
+#include "procfile.h"
 
 #define MAPS_MAX_BYTES (64u << 20) /* a maps file larger than this is refused */
-
-/* Parse a hex number ending at a byte in `stop` (or the end of the line);
- * advances *p past it. At most 16 digits: no silent overflow. */
-static int hex_field(const char **p, const char *end, uint64_t *v)
-{
-	const char *s = *p;
-	uint64_t x = 0;
-	int n = 0;
-
-	while (s < end && n < 17) {
-		int c = (unsigned char)*s, d;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			break;
-		x = x << 4 | (uint64_t)d;
-		s++;
-		n++;
-	}
-	if (n == 0 || n > 16)
-		return -1;
-	*v = x;
-	*p = s;
-	return 0;
-}
 
 static int dec_field(const char **p, const char *end, uint64_t *v)
 {
@@ -82,8 +52,8 @@ static int parse_line(const char *s, const char *end, struct procmaps_entry *m,
 	static const uint32_t bit[3] = {PROCMAPS_R, PROCMAPS_W, PROCMAPS_X};
 	int i;
 
-	if (hex_field(&s, end, &m->start) || expect(&s, end, '-') ||
-	    hex_field(&s, end, &m->end) || expect(&s, end, ' '))
+	if (procfile_hex(&s, end, &m->start) || expect(&s, end, '-') ||
+	    procfile_hex(&s, end, &m->end) || expect(&s, end, ' '))
 		return -1;
 	if (m->end < m->start || end - s < 4)
 		return -1;
@@ -97,9 +67,9 @@ static int parse_line(const char *s, const char *end, struct procmaps_entry *m,
 	if (s[3] != 'p' && s[3] != 's')
 		return -1;
 	s += 4;
-	if (expect(&s, end, ' ') || hex_field(&s, end, &m->offset) ||
-	    expect(&s, end, ' ') || hex_field(&s, end, &maj) ||
-	    expect(&s, end, ':') || hex_field(&s, end, &min) ||
+	if (expect(&s, end, ' ') || procfile_hex(&s, end, &m->offset) ||
+	    expect(&s, end, ' ') || procfile_hex(&s, end, &maj) ||
+	    expect(&s, end, ':') || procfile_hex(&s, end, &min) ||
 	    expect(&s, end, ' ') || dec_field(&s, end, &m->inode))
 		return -1;
 	if (maj > UINT32_MAX || min > UINT32_MAX)
@@ -173,23 +143,22 @@ fail:
 	return rc;
 }
 
+static int parse_any(const char *text, size_t len, void *out, struct err *e)
+{
+	return procmaps_parse(text, len, out, e);
+}
+
 int procmaps_read(int pid, struct procmaps *out, struct err *e)
 {
 	char path[64];
-	uint8_t *data = NULL;
-	size_t len = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	rc = file_read(path, MAPS_MAX_BYTES, &data, &len, e);
+	rc = procfile_parse(path, MAPS_MAX_BYTES, parse_any, out, e);
 	if (rc == -ENOENT)
 		return err_set(e, -ESRCH, "pid %d: no such process", pid);
-	if (rc)
-		return rc;
-	rc = procmaps_parse((const char *)data, len, out, e);
-	free(data);
-	if (rc)
+	if (rc == -EINVAL || rc == -E2BIG)
 		err_prefix(e, "%s", path);
 	return rc;
 }

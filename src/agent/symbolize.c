@@ -37,6 +37,7 @@
 
 #define MAPS_REREAD_NS 200000000ll /* at most one re-read per pid per 200 ms */
 #define PROC_BUCKETS_MIN 256
+#define VDSO_MAX (1u << 20)        /* the vDSO is a few pages */
 
 /* Frames of one address, in an arena. */
 struct answer {
@@ -60,6 +61,7 @@ struct binary {
 	struct timespec mtime;
 	char *key;                  /* build id or "" */
 	struct elfsym elf;
+	uint8_t *owned;             /* the image of a file-less binary (vDSO) */
 	struct pclntab *go;
 	struct arena *arena;        /* frames, demangled names */
 	struct answers answers;
@@ -141,6 +143,28 @@ static const struct answer *answers_put(struct answers *a, uint64_t addr,
 	return &a->v[a->n++];
 }
 
+/* One frame naming only a function (ELF symbols, perf maps, kallsyms). */
+static const struct sym_frame *one_frame(struct arena *a, const char *function)
+{
+	struct sym_frame *f = arena_alloc(a, sizeof(*f));
+
+	*f = (struct sym_frame){function, NULL, 0};
+	return f;
+}
+
+/* Fill out from an answer (NULL or empty: unnamed, counted). */
+static int answer_out(struct symbolizer *s, const struct answer *a,
+		      struct sym_loc *out)
+{
+	if (a && a->nframes) {
+		out->frames = a->frames;
+		out->nframes = a->nframes;
+	} else {
+		s->st.unnamed++;
+	}
+	return 0;
+}
+
 /* ---- binaries ------------------------------------------------------------ */
 
 static void lru_unlink(struct symbolizer *s, struct binary *b)
@@ -173,6 +197,7 @@ static void binary_free(struct binary *b)
 		return;
 	pclntab_free(b->go);
 	elfsym_release(&b->elf);
+	free(b->owned);
 	arena_free(b->arena);
 	answers_release(&b->answers);
 	u64map_release(&b->demangled);
@@ -263,28 +288,29 @@ static int open_mapped(int pid, const struct procmaps_entry *m, struct stat *st)
 	return -ENOENT;
 }
 
-static struct binary *load_binary(struct symbolizer *s, int fd,
-				  const char *path, const struct stat *st,
-				  struct err *e)
+/* Take a parsed ELF file into the cache (or return the cached one with its
+ * build id, releasing elf). st is the file's identity, NULL for memory
+ * images; owned (may be NULL) is an image to free with the binary. */
+static struct binary *adopt_binary(struct symbolizer *s, struct elfsym *elf,
+				   const struct stat *st, uint8_t *owned)
 {
-	struct binary *b = xcalloc(1, sizeof(*b)), *old;
-	const char *key;
+	const char *key = elf->build_id[0] ? elf->build_id : elf->go_build_id;
+	struct binary *b = key[0] ? find_binary(s, NULL, key) : NULL;
 
-	if (elfsym_open_fd(fd, path, &b->elf, e)) {
-		free(b);
-		return NULL;
+	if (b) { /* the same file under another name */
+		elfsym_release(elf);
+		free(owned);
+		return b;
 	}
-	key = b->elf.build_id[0] ? b->elf.build_id : b->elf.go_build_id;
-	old = key[0] ? find_binary(s, NULL, key) : NULL;
-	if (old) { /* the same file under another name */
-		elfsym_release(&b->elf);
-		free(b);
-		return old;
+	b = xcalloc(1, sizeof(*b));
+	b->elf = *elf;
+	b->owned = owned;
+	if (st) {
+		b->dev = st->st_dev;
+		b->ino = st->st_ino;
+		b->size = st->st_size;
+		b->mtime = st->st_mtim;
 	}
-	b->dev = st->st_dev;
-	b->ino = st->st_ino;
-	b->size = st->st_size;
-	b->mtime = st->st_mtim;
 	b->key = xstrdup(key);
 	b->arena = arena_new();
 	answers_init(&b->answers);
@@ -299,6 +325,44 @@ static struct binary *load_binary(struct symbolizer *s, int fd,
 	s->st.binaries_loaded++;
 	lru_push(s, b);
 	return b;
+}
+
+static struct binary *load_binary(struct symbolizer *s, int fd,
+				  const char *path, const struct stat *st)
+{
+	struct elfsym elf;
+
+	if (elfsym_open_fd(fd, path, &elf, NULL))
+		return NULL;
+	return adopt_binary(s, &elf, st, NULL);
+}
+
+/* The vDSO has no file: its image is read from the process's memory (the
+ * same for every process of a kernel, so its build id finds it cached). */
+static struct binary *load_vdso(struct symbolizer *s, int pid,
+				const struct pmapping *m)
+{
+	uint64_t len = m->pub.limit - m->pub.start;
+	struct elfsym elf;
+	uint8_t *img;
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	if (!len || len > VDSO_MAX)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	img = xmalloc(len);
+	n = pread(fd, img, len, (off_t)m->pub.start);
+	close(fd);
+	if (n != (ssize_t)len || elfsym_open_mem(img, len, &elf, NULL)) {
+		free(img);
+		return NULL;
+	}
+	return adopt_binary(s, &elf, NULL, img);
 }
 
 /* The demangled name of an ELF symbol, cached per symbol. */
@@ -329,7 +393,7 @@ static const struct answer *binary_lookup(struct symbolizer *s,
 {
 	const struct answer *a = answers_get(&b->answers, vaddr);
 	struct pcln_frame pf[PCLNTAB_MAX_INLINE];
-	struct sym_frame *f = NULL;
+	const struct sym_frame *frames = NULL;
 	size_t n = 0, i;
 
 	if (a) {
@@ -339,19 +403,20 @@ static const struct answer *binary_lookup(struct symbolizer *s,
 	if (b->go)
 		n = pclntab_lookup(b->go, vaddr, pf, PCLNTAB_MAX_INLINE);
 	if (n) {
-		f = arena_alloc(b->arena, n * sizeof(*f));
+		struct sym_frame *f = arena_alloc(b->arena, n * sizeof(*f));
+
 		for (i = 0; i < n; i++)
 			f[i] = (struct sym_frame){pf[i].function, pf[i].file, pf[i].line};
+		frames = f;
 	} else {
 		const struct elfsym_sym *y = elfsym_find(&b->elf, vaddr);
 
 		if (y) {
-			f = arena_alloc(b->arena, sizeof(*f));
-			*f = (struct sym_frame){sym_name(b, y), NULL, 0};
+			frames = one_frame(b->arena, sym_name(b, y));
 			n = 1;
 		}
 	}
-	a = answers_put(&b->answers, vaddr, f, (uint32_t)n);
+	a = answers_put(&b->answers, vaddr, frames, (uint32_t)n);
 	binary_account(s, b);
 	return a;
 }
@@ -407,7 +472,9 @@ static int same_entry(const struct pmapping *pm, const struct procmaps_entry *m)
  * stay allocated until forget: callers may hold pointers to them. */
 static void proc_adopt(struct proc *p, const struct procmaps *pm)
 {
-	struct pmapping **view = arena_alloc(p->arena, (pm->n ? pm->n : 1) * sizeof(*view));
+	/* The view is ours alone (callers get pmapping pointers, not it), so
+	 * it is replaced, not piled up in the arena at every re-read. */
+	struct pmapping **view = xmalloc((pm->n ? pm->n : 1) * sizeof(*view));
 	size_t i, j = 0;
 
 	for (i = 0; i < pm->n; i++) {
@@ -435,6 +502,7 @@ static void proc_adopt(struct proc *p, const struct procmaps *pm)
 		}
 		view[i] = x;
 	}
+	free(p->maps);
 	p->maps = view;
 	p->nmaps = pm->n;
 }
@@ -462,6 +530,7 @@ static void proc_free(struct symbolizer *s, struct proc *p)
 		if (p->all[i]->bin)
 			p->all[i]->bin->refs--;
 	free(p->all);
+	free(p->maps);
 	perfmap_release(&p->pm);
 	answers_release(&p->jit);
 	arena_free(p->arena);
@@ -528,22 +597,22 @@ static void resolve_mapping(struct symbolizer *s, struct proc *p,
 {
 	struct procmaps_entry ent = {.start = m->pub.start, .end = m->pub.limit,
 				     .inode = m->inode, .path = m->pub.path};
+	struct binary *b = NULL;
 	struct stat st;
-	struct binary *b;
 	int fd;
 
-	m->state = MAP_FAILED;
-	if (m->pub.path[0] != '/')
+	if (!strcmp(m->pub.path, "[vdso]")) {
+		b = load_vdso(s, p->pid, m);
+	} else if (m->pub.path[0] == '/' && (fd = open_mapped(p->pid, &ent, &st)) >= 0) {
+		b = find_binary(s, &st, NULL);
+		if (!b)
+			b = load_binary(s, fd, m->pub.path, &st);
+		close(fd);
+	}
+	if (!b) {
+		m->state = MAP_FAILED;
 		return;
-	fd = open_mapped(p->pid, &ent, &st);
-	if (fd < 0)
-		return;
-	b = find_binary(s, &st, NULL);
-	if (!b)
-		b = load_binary(s, fd, m->pub.path, &st, NULL);
-	close(fd);
-	if (!b)
-		return;
+	}
 	b->refs++;
 	m->bin = b;
 	m->pub.build_id = b->elf.build_id;
@@ -556,7 +625,6 @@ static void resolve_mapping(struct symbolizer *s, struct proc *p,
 static const struct answer *jit_lookup(struct proc *p, uint64_t addr)
 {
 	const struct answer *a = answers_get(&p->jit, addr);
-	struct sym_frame *f;
 	const char *name;
 	struct stat st;
 	char path[128];
@@ -580,9 +648,8 @@ static const struct answer *jit_lookup(struct proc *p, uint64_t addr)
 	}
 	if (!name)
 		return NULL; /* not cached: the map may name it later */
-	f = arena_alloc(p->arena, sizeof(*f));
-	*f = (struct sym_frame){arena_strndup(p->arena, name, strlen(name)), NULL, 0};
-	return answers_put(&p->jit, addr, f, 1);
+	return answers_put(&p->jit, addr,
+			   one_frame(p->arena, arena_strndup(p->arena, name, strlen(name))), 1);
 }
 
 static int user_lookup(struct symbolizer *s, int pid, uint64_t addr,
@@ -608,7 +675,7 @@ static int user_lookup(struct symbolizer *s, int pid, uint64_t addr,
 			m = proc_mapping(p, lookup_addr);
 	}
 	if (!m)
-		goto unnamed;
+		return answer_out(s, NULL, out);
 	out->mapping = &m->pub;
 	if (m->state == MAP_UNRESOLVED)
 		resolve_mapping(s, p, m);
@@ -621,14 +688,7 @@ static int user_lookup(struct symbolizer *s, int pid, uint64_t addr,
 	} else if (!m->pub.path[0] && (m->perms & PROCMAPS_X)) {
 		a = jit_lookup(p, lookup_addr);
 	}
-	if (a && a->nframes) {
-		out->frames = a->frames;
-		out->nframes = a->nframes;
-		return 0;
-	}
-unnamed:
-	s->st.unnamed++;
-	return 0;
+	return answer_out(s, a, out);
 }
 
 int symbolizer_user(struct symbolizer *s, int pid, uint64_t addr,
@@ -665,7 +725,6 @@ int symbolizer_kernel(struct symbolizer *s, uint64_t addr, struct sym_loc *out,
 {
 	const struct answer *a;
 	const char *name;
-	struct sym_frame *f;
 	uint64_t start;
 
 	s->st.lookups++;
@@ -682,27 +741,16 @@ int symbolizer_kernel(struct symbolizer *s, uint64_t addr, struct sym_loc *out,
 			return rc;
 	}
 	if (s->ksyms_state < 0)
-		goto unnamed;
+		return answer_out(s, NULL, out);
 	a = answers_get(&s->kanswers, addr);
 	if (a) {
 		s->st.cache_hits++;
 	} else {
 		name = kallsyms_find(&s->ksyms, addr, &start);
-		f = NULL;
-		if (name) {
-			f = arena_alloc(s->karena, sizeof(*f));
-			*f = (struct sym_frame){name, NULL, 0};
-		}
-		a = answers_put(&s->kanswers, addr, f, name ? 1 : 0);
+		a = answers_put(&s->kanswers, addr, name ? one_frame(s->karena, name) : NULL,
+				name ? 1 : 0);
 	}
-	if (a->nframes) {
-		out->frames = a->frames;
-		out->nframes = a->nframes;
-		return 0;
-	}
-unnamed:
-	s->st.unnamed++;
-	return 0;
+	return answer_out(s, a, out);
 }
 
 /* ---- life cycle -------------------------------------------------------------- */

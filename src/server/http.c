@@ -58,6 +58,7 @@ void http_error(struct http_resp *w, int status, const char *fmt, ...)
 	w->status = status;
 	w->content_type = "application/json";
 	w->content_encoding = NULL;
+	memset(w->headers, 0, sizeof(w->headers));
 }
 
 const char *http_arg(const struct http_req *r, const char *name)
@@ -100,7 +101,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct http_resp *w)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
-	size_t len = w->body.len;
+	size_t len = w->body.len, i;
 	void *data = buf_detach(&w->body, NULL);
 
 	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -112,6 +113,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct http_resp *w)
 				w->content_type ? w->content_type : "text/plain; charset=utf-8");
 	if (w->content_encoding)
 		MHD_add_response_header(resp, "Content-Encoding", w->content_encoding);
+	for (i = 0; i < HTTP_MAX_HEADERS && w->headers[i].name; i++)
+		MHD_add_response_header(resp, w->headers[i].name, w->headers[i].value);
 	ret = MHD_queue_response(c, (unsigned)w->status, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -24,6 +24,8 @@ static const char usage[] =
 	"  --retention DUR        delete data older than this (default 30d)\n"
 	"  --retention-size BYTES delete the oldest blocks beyond this size (default: none)\n"
 	"  --block-duration DUR   time covered by one block (default 2h)\n"
+	"  --warm DUR             after start-up, load the blocks of the last DUR in the\n"
+	"                         background so first queries are fast (default 7d; 0: off)\n"
 	"  --max-body BYTES       largest request body (default 16777216)\n"
 	"  --max-decompressed B   largest profile after gunzip (default 536870912)\n"
 	"  --max-labels N         labels per series (default 30)\n"
@@ -124,6 +126,7 @@ static int parse_opts(int argc, char **argv, struct server_config *c)
 		{"retention", required_argument, NULL, 'r'},
 		{"retention-size", required_argument, NULL, 'R'},
 		{"block-duration", required_argument, NULL, 'b'},
+		{"warm", required_argument, NULL, 'W'},
 		{"max-body", required_argument, NULL, 'B'},
 		{"max-decompressed", required_argument, NULL, 'D'},
 		{"max-labels", required_argument, NULL, 'L'},
@@ -144,6 +147,10 @@ static int parse_opts(int argc, char **argv, struct server_config *c)
 		case 'r': rc = dur_opt("--retention", optarg, &c->store.retention); break;
 		case 'R': rc = size_opt("--retention-size", optarg, &n); c->store.retention_bytes = n; break;
 		case 'b': rc = dur_opt("--block-duration", optarg, &c->store.block_duration); break;
+		case 'W':
+			c->store.warm = 0;
+			rc = strcmp(optarg, "0") ? dur_opt("--warm", optarg, &c->store.warm) : 0;
+			break;
 		case 'B': rc = size_opt("--max-body", optarg, &c->http.max_body); break;
 		case 'D': rc = size_opt("--max-decompressed", optarg, &c->limits.max_decompressed); break;
 		case 'L': rc = size_opt("--max-labels", optarg, &c->max_labels); break;
@@ -215,6 +222,7 @@ int server_main(int argc, char **argv)
 
 	cfg.http.listen = "127.0.0.1:7117";
 	cfg.store.dir = "data";
+	cfg.store.warm = 7 * 24 * 3600 * STORE_NS_PER_SEC;
 	cfg.limits = pprof_default_limits;
 	cfg.max_labels = 30;
 	cfg.maintain_every = 60 * STORE_NS_PER_SEC;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "../base/h128map.h"
 #include "../base/intern.h"
 #include "../base/u64map.h"
 #include "../base/xalloc.h"
@@ -56,9 +57,7 @@ struct wcache {
 	 * XXH3 hashes of the content (a collision needs ~2^64 keys; the
 	 * slow path, used on a miss, compares everything). Capped; dropped
 	 * with the rest of the cache. */
-	struct intern *loc_content, *stack_keys;
-	uint32_t *content_loc, *stack_leaf;
-	size_t cap_content_loc, cap_stack_leaf;
+	struct h128map loc_content, stack_keys;
 	struct blob_ctx bc;       /* zstd contexts for the writer */
 	uint32_t pend_first;      /* first node id not yet in a chunk */
 	uint64_t *pend;           /* (id - parent, location) per pending node */
@@ -315,10 +314,8 @@ static void wcache_release(struct wcache *w)
 	intern_free(w->maps);
 	intern_free(w->locs);
 	intern_free(w->series);
-	intern_free(w->loc_content);
-	intern_free(w->stack_keys);
-	free(w->content_loc);
-	free(w->stack_leaf);
+	h128map_release(&w->loc_content);
+	h128map_release(&w->stack_keys);
 	if (w->loaded)
 		u64map_release(&w->nodes);
 	free(w->map_start);
@@ -613,8 +610,8 @@ static int wcache_load(struct block *b, struct err *e)
 	w->maps = intern_new(16);
 	w->locs = intern_new(4096);
 	w->series = intern_new(64);
-	w->loc_content = intern_new(4096);
-	w->stack_keys = intern_new(4096);
+	h128map_init(&w->loc_content, 4096);
+	h128map_init(&w->stack_keys, 4096);
 	w->loaded = 1;
 	rc = load_rows(b, "SELECT id, s FROM strings ORDER BY id", w->strs, key_blob, e);
 	rc = rc ? rc : load_rows(b, "SELECT * FROM mappings ORDER BY id", w->maps, key_mapping, e);
@@ -633,7 +630,10 @@ struct put {
 	struct block *b;
 	const struct pprof_profile *p;
 	uint32_t *str, *map, *fn, *loc, *leaf;
-	struct buf key, tmp, frames, content;
+	struct h128 *strh;        /* per pprof string: XXH3-128, {0,0} = not yet */
+	uint64_t *content;        /* location_content() words */
+	size_t cap_content;
+	struct buf key, tmp, frames;
 	uint32_t *stack;
 	size_t cap_stack;
 	struct blob_pair *pairs;
@@ -760,66 +760,64 @@ static int location_parts(struct put *c, uint32_t li)
 
 #define WCACHE_FAST_BYTES (64u << 20) /* per fast-path table */
 
-static void content_str(struct buf *k, const struct pprof_profile *p, uint32_t i)
+static struct h128 hash_bytes(const void *p, size_t len)
 {
-	uint32_t len = p->str[i].len;
+	XXH128_hash_t h = XXH3_128bits(p, len);
 
-	buf_append(k, &len, 4);
-	buf_append(k, p->str[i].ptr, len);
+	return (struct h128){h.low64, h.high64};
 }
 
-/* Everything that makes a location this location, from the pprof itself:
- * the mapping's identity (as merge keys it), the address relative to the
- * mapping, and per line the function's strings and the line number. */
-static void location_content(const struct pprof_profile *p, uint32_t li, struct buf *k)
+/* Strings are hashed once per profile, however many locations use them. */
+static void content_str(struct put *c, uint32_t i, uint64_t *w)
 {
+	struct h128 *h = &c->strh[i];
+
+	if (!h->lo && !h->hi)
+		*h = hash_bytes(c->p->str[i].ptr, c->p->str[i].len);
+	w[0] = h->lo;
+	w[1] = h->hi;
+}
+
+/* The hash of everything that makes a location this location, from the
+ * pprof itself: the mapping's identity (as merge keys it), the address
+ * relative to the mapping, and per line the hashes of the function's
+ * strings, its start line and the line number. */
+static struct h128 location_content(struct put *c, uint32_t li)
+{
+	const struct pprof_profile *p = c->p;
 	const struct pprof_location *l = &p->location[li];
-	uint64_t addr = l->address;
+	uint64_t addr = l->address, *w;
+	size_t n = 5 + 8 * (size_t)l->nline;
 	uint32_t i;
 
-	buf_reset(k);
+	XGROW(c->content, c->cap_content, n);
+	w = c->content;
+	memset(w, 0, 4 * sizeof(*w));
 	if (l->mapping) {
 		const struct pprof_mapping *m = &p->mapping[l->mapping - 1];
-		content_str(k, p, p->str[m->build_id].len ? m->build_id : m->filename);
-		key_u64(k, (m->limit - m->start + 0xfff) & ~(uint64_t)0xfff);
-		key_u64(k, m->offset);
+		content_str(c, p->str[m->build_id].len ? m->build_id : m->filename, w);
+		w[2] = (m->limit - m->start + 0xfff) & ~(uint64_t)0xfff;
+		w[3] = m->offset;
 		addr -= m->start;
 	}
-	key_u64(k, addr);
-	for (i = 0; i < l->nline; i++) {
+	w[4] = addr;
+	for (i = 0, w += 5; i < l->nline; i++, w += 8) {
 		const struct pprof_line *ln = &p->line[l->line_off + i];
 		const struct pprof_function *f = &p->function[ln->function];
-		content_str(k, p, f->name);
-		content_str(k, p, f->system_name);
-		content_str(k, p, f->filename);
-		key_u64(k, (uint64_t)f->start_line);
-		key_u64(k, (uint64_t)ln->line);
+		content_str(c, f->name, w);
+		content_str(c, f->system_name, w + 2);
+		content_str(c, f->filename, w + 4);
+		w[6] = (uint64_t)f->start_line;
+		w[7] = (uint64_t)ln->line;
 	}
+	return hash_bytes(c->content, n * sizeof(*w));
 }
 
-static XXH128_hash_t fast_key(const void *p, size_t len)
+/* Fast-path tables stop growing at their cap (the slow path still works). */
+static void fast_put(struct h128map *m, struct h128 key, uint32_t val)
 {
-	return XXH3_128bits(p, len);
-}
-
-static uint32_t fast_find(struct intern *in, const void *p, size_t len)
-{
-	XXH128_hash_t h = fast_key(p, len);
-
-	return intern_find(in, &h, sizeof(h));
-}
-
-static void fast_put(struct intern *in, uint32_t **arr, size_t *cap, const void *p,
-		     size_t len, uint32_t val)
-{
-	XXH128_hash_t h = fast_key(p, len);
-	uint32_t k;
-
-	if (intern_bytes(in) + sizeof(h) > WCACHE_FAST_BYTES)
-		return;
-	k = intern_put(in, &h, sizeof(h), NULL);
-	XGROW(*arr, *cap, (size_t)k + 1);
-	(*arr)[k] = val;
+	if (h128map_bytes(m) <= WCACHE_FAST_BYTES)
+		h128map_put(m, key, val);
 }
 
 static int map_location_slow(struct put *c, uint32_t li, uint32_t *id);
@@ -827,6 +825,7 @@ static int map_location_slow(struct put *c, uint32_t li, uint32_t *id);
 static int map_location(struct put *c, uint32_t li, uint32_t *id)
 {
 	struct wcache *w = &c->b->w;
+	struct h128 key;
 	uint32_t k;
 	int rc;
 
@@ -834,16 +833,15 @@ static int map_location(struct put *c, uint32_t li, uint32_t *id)
 		*id = c->loc[li];
 		return 0;
 	}
-	location_content(c->p, li, &c->content);
-	k = fast_find(w->loc_content, c->content.data, c->content.len);
-	if (k != INTERN_NONE) {
-		*id = c->loc[li] = w->content_loc[k];
+	key = location_content(c, li);
+	k = h128map_get(&w->loc_content, key);
+	if (k != H128MAP_NONE) {
+		*id = c->loc[li] = k;
 		return 0;
 	}
 	if ((rc = map_location_slow(c, li, id)) < 0)
 		return rc;
-	fast_put(w->loc_content, &w->content_loc, &w->cap_content_loc, c->content.data,
-		 c->content.len, *id);
+	fast_put(&w->loc_content, key, *id);
 	return 0;
 }
 
@@ -942,10 +940,10 @@ static int stack_lookup(struct put *c, const struct pprof_sample *s, uint32_t *l
 		*leaf = 0;
 		return 1;
 	}
-	id = fast_find(w->stack_keys, c->stack, (size_t)s->nloc * sizeof(*c->stack));
-	if (id == INTERN_NONE)
+	id = h128map_get(&w->stack_keys, hash_bytes(c->stack, (size_t)s->nloc * sizeof(*c->stack)));
+	if (id == H128MAP_NONE)
 		return 0;
-	*leaf = w->stack_leaf[id];
+	*leaf = id;
 	return 1;
 }
 
@@ -986,8 +984,8 @@ static int sample_leaves(struct put *c)
 		depth = s->nloc;
 		prev = order[i];
 		c->leaf[order[i]] = s->nloc ? nodes[s->nloc - 1] : 0;
-		fast_put(c->b->w.stack_keys, &c->b->w.stack_leaf, &c->b->w.cap_stack_leaf, c->stack,
-			 (size_t)s->nloc * sizeof(*c->stack), c->leaf[order[i]]);
+		fast_put(&c->b->w.stack_keys,
+			 hash_bytes(c->stack, (size_t)s->nloc * sizeof(*c->stack)), c->leaf[order[i]]);
 	}
 	free(order);
 	free(path);
@@ -1071,6 +1069,7 @@ int block_put(struct block *b, const struct store_profile *sp, struct err *e)
 	c.fn = xcalloc(p->nfunction + 1, sizeof(uint32_t));
 	c.loc = xcalloc(p->nlocation + 1, sizeof(uint32_t));
 	c.leaf = xcalloc(p->nsample + 1, sizeof(uint32_t));
+	c.strh = xcalloc(p->nstr + 1, sizeof(*c.strh));
 	rc = sample_leaves(&c);
 	for (i = 0; i < sp->n->nseries && !rc; i++)
 		rc = put_series(&c, sp, &sp->n->series[i]);
@@ -1079,11 +1078,12 @@ int block_put(struct block *b, const struct store_profile *sp, struct err *e)
 	free(c.fn);
 	free(c.loc);
 	free(c.leaf);
+	free(c.strh);
+	free(c.content);
 	free(c.pairs);
 	buf_release(&c.key);
 	buf_release(&c.tmp);
 	buf_release(&c.frames);
-	buf_release(&c.content);
 	free(c.stack);
 	return rc;
 }
@@ -1539,6 +1539,30 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 		pthread_mutex_unlock(&c->mu);
 	}
 	free(acc);
+	return rc;
+}
+
+int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct err *e)
+{
+	struct rcache *c = &r->b->r;
+	uint32_t *ids = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = block_reader_series(r, NULL, &ids, &n, NULL, NULL, e)) < 0)
+		return rc;
+	free(ids);
+	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+		return rc;
+	pthread_mutex_lock(&c->mu);
+	rc = rcache_refresh(r, e);
+	if (!rc) {
+		pthread_mutex_lock(&paths->mu);
+		map_paths(c, paths, c->nnodes);
+		pthread_mutex_unlock(&paths->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
 

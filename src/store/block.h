@@ -103,6 +103,10 @@ void block_paths_render(struct block_paths *p, const struct block_acc *acc,
 int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 		       const uint32_t *ids, size_t n, int64_t from, int64_t until,
 		       struct block_acc *acc, struct err *e);
+/* Loads what the first merge of this block would (series, stack tree,
+ * frame names, the nodes' store-wide path ids), so that it does not have to.
+ * Used by the store's warm-up after opening. */
+int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct err *e);
 /* Adds per-step totals of series ids[i] into sums[i * nsteps + k]. */
 int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
 		       int64_t from, int64_t until, int64_t step, int64_t *sums,

@@ -39,6 +39,9 @@ struct store_config {
 	int64_t retention;           /* ns; 0 = default 30 days; < 0 = keep forever */
 	uint64_t retention_bytes;    /* 0 = no size limit */
 	int64_t head_grace;          /* ns a window stays writable after its end; default 10 min */
+	int64_t warm;                /* ns: after opening, a background thread loads the
+	                                blocks of the last `warm` (newest first) as their
+	                                first query would; 0 = none */
 };
 
 /* One profile to store: a decoded pprof and the series it feeds. */
@@ -63,6 +66,7 @@ struct store_point {
 struct store_stats {
 	uint64_t blocks, sealed_blocks, series, profiles, bytes;
 	int64_t min_time, max_time;
+	int warming;                 /* the warm-up after opening is still running */
 };
 
 struct store;

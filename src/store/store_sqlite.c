@@ -57,6 +57,10 @@ struct sqstore {
 	pthread_cond_t qcv;
 	struct gc_req *queue;
 	int leading;
+	/* Warm-up after opening (cfg.warm): one thread, stopped by sq_close. */
+	pthread_t warm_thread;
+	int warm_started;
+	int warm_stop, warming;       /* __atomic */
 };
 
 struct gc_req {
@@ -244,6 +248,10 @@ static void sq_close(struct store *st)
 
 	if (!s)
 		return;
+	if (s->warm_started) {
+		__atomic_store_n(&s->warm_stop, 1, __ATOMIC_RELEASE);
+		pthread_join(s->warm_thread, NULL);
+	}
 	for (i = 0; i < s->n; i++)
 		bref_put(s, s->blocks[i]);
 	free(s->blocks);
@@ -270,6 +278,49 @@ static int take_lock(struct sqstore *s, struct err *e)
 		return err_set(e, -EBUSY, "%s: another stackyard process is using this data directory",
 			       s->dir);
 	return 0;
+}
+
+/* The first query after opening a store would load every block it reads
+ * (stack tree, frame names, store-wide path ids: about 90 ms a block on
+ * these machines, 7.6 s for a week of 2 h blocks). This thread does that
+ * ahead of time, newest block first, for the blocks of the last cfg.warm,
+ * while the server already answers. Queries that come first are correct,
+ * only as slow as without it; errors here are left for queries to report. */
+static void *warm_main(void *arg)
+{
+	struct sqstore *s = arg;
+	int64_t until = INT64_MIN;
+	struct bref **v;
+	size_t n, i;
+
+	v = snap_get(s, INT64_MIN, INT64_MAX, &n);
+	for (i = 0; i < n; i++)
+		if (block_end(v[i]->b) > until)
+			until = block_end(v[i]->b);
+	for (i = n; i-- > 0 && !__atomic_load_n(&s->warm_stop, __ATOMIC_ACQUIRE);) {
+		struct block_reader *r;
+		struct err e = {0};
+		if (block_end(v[i]->b) <= until - s->cfg.warm)
+			continue;
+		if (block_reader_open(v[i]->b, &r, &e) == 0) {
+			block_reader_warm(r, &s->paths, &e);
+			block_reader_close(r);
+		}
+	}
+	snap_put(s, v, n);
+	__atomic_store_n(&s->warming, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void warm_start(struct sqstore *s)
+{
+	if (s->cfg.warm <= 0 || !s->n)
+		return;
+	s->warming = 1;
+	if (pthread_create(&s->warm_thread, NULL, warm_main, s) == 0)
+		s->warm_started = 1;
+	else
+		s->warming = 0; /* no thread: queries load blocks themselves */
 }
 
 static int sq_open(const struct store_config *cfg, struct store **out, struct err *e)
@@ -306,6 +357,7 @@ static int sq_open(const struct store_config *cfg, struct store **out, struct er
 		sq_close((struct store *)s);
 		return rc;
 	}
+	warm_start(s);
 	*out = (struct store *)s;
 	return 0;
 }
@@ -854,6 +906,7 @@ static int sq_stats(struct store *st, struct store_stats *out, struct err *e)
 	struct bref **v;
 
 	memset(out, 0, sizeof(*out));
+	out->warming = __atomic_load_n(&s->warming, __ATOMIC_ACQUIRE);
 	v = snap_get(s, INT64_MIN, INT64_MAX, &n);
 	for (i = 0; i < n; i++) {
 		out->blocks++;

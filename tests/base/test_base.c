@@ -19,6 +19,7 @@
 #include "../../src/base/file.h"
 #include "../../src/base/intern.h"
 #include "../../src/base/json.h"
+#include "../../src/base/h128map.h"
 #include "../../src/base/u64map.h"
 #include "../../src/base/xalloc.h"
 
@@ -257,6 +258,40 @@ static void test_intern_many(void **state)
 		assert_int_equal(len, (size_t)n);
 	}
 	intern_free(in);
+}
+
+/* ---- h128map ---- */
+
+/* Keys that differ only in the high word share the slot chosen by the low
+ * word: they must still be told apart, across growth. */
+static void test_h128map(void **state)
+{
+	enum { N = 50000 };
+	struct h128map m;
+	uint64_t i;
+
+	(void)state;
+	h128map_init(&m, 0);
+	assert_int_equal(h128map_get(&m, (struct h128){0, 0}), H128MAP_NONE);
+	assert_int_equal(h128map_put(&m, (struct h128){0, 0}, 1), H128MAP_NONE);
+	assert_int_equal(h128map_get(&m, (struct h128){0, 0}), 1);
+	assert_int_equal(h128map_put(&m, (struct h128){0, 0}, 2), 1); /* first wins */
+	for (i = 1; i < N; i++) {
+		assert_int_equal(h128map_put(&m, (struct h128){42, i}, (uint32_t)i), H128MAP_NONE);
+		assert_int_equal(h128map_put(&m, (struct h128){i * 0x9e3779b97f4a7c15ULL, 0},
+					     (uint32_t)(N + i)), H128MAP_NONE);
+	}
+	assert_int_equal(m.len, 2 * N - 1);
+	assert_true(h128map_bytes(&m) >= 2 * m.len * sizeof(struct h128map_slot));
+	for (i = 1; i < N; i++) {
+		assert_int_equal(h128map_get(&m, (struct h128){42, i}), i);
+		assert_int_equal(h128map_get(&m, (struct h128){i * 0x9e3779b97f4a7c15ULL, 0}), N + i);
+	}
+	assert_int_equal(h128map_get(&m, (struct h128){42, N}), H128MAP_NONE);
+	assert_int_equal(h128map_get(&m, (struct h128){0, 1}), H128MAP_NONE);
+	h128map_release(&m);
+	h128map_release(&m);
+	h128map_release(NULL);
 }
 
 /* ---- u64map ---- */
@@ -569,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_intern_dedupe),
 		cmocka_unit_test(test_intern_empty_key),
 		cmocka_unit_test(test_intern_many),
+		cmocka_unit_test(test_h128map),
 		cmocka_unit_test(test_u64map_basic),
 		cmocka_unit_test(test_u64map_growth),
 		cmocka_unit_test(test_json_escapes),

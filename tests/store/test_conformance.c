@@ -430,6 +430,47 @@ static void test_seal_rollups(void **state)
 	pprof_free(b);
 }
 
+/* The warm-up after opening (cfg.warm) changes no answer: merges run while
+ * it runs and after it give what a store without it gives, and closing the
+ * store in the middle of a warm-up is safe. Optional for backends: one
+ * without a warm-up ignores cfg.warm and reports warming 0. */
+static void test_warm_up(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz"), *b = testdata_load("prometheus-cpu.pb.gz");
+	const char *q = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
+	struct store_stats st;
+	struct err e = {0};
+	char *before, *during, *after;
+	int k;
+
+	for (k = 0; k < 24; k++)
+		must_put(f, k % 3 ? a : b, k % 2 ? "s1" : "s2", T0 + (int64_t)k * 1000 * SEC);
+	if (store_maintain(f->s, T0 + 12 * HOUR, &e) < 0)
+		fail_msg("maintain: %s", e.msg);
+	before = merged(f, q, T0, T0 + 12 * HOUR);
+	f->cfg.warm = 24 * HOUR;
+	reopen(f);
+	reopen(f); /* closed while (probably) warming */
+	during = merged(f, q, T0, T0 + 12 * HOUR);
+	for (k = 0; k < 1000; k++) {
+		if (store_stats(f->s, &st, &e) < 0)
+			fail_msg("stats: %s", e.msg);
+		if (!st.warming)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st.warming, 0);
+	after = merged(f, q, T0, T0 + 12 * HOUR);
+	assert_string_equal(during, before);
+	assert_string_equal(after, before);
+	free(before);
+	free(during);
+	free(after);
+	pprof_free(a);
+	pprof_free(b);
+}
+
 static void test_retention(void **state)
 {
 	struct fx *f = *state;
@@ -547,6 +588,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_labels_and_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_rollups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warm_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_block_set_aside, setup, teardown),

@@ -1,3 +1,0 @@
-module goprog
-
-go 1.16

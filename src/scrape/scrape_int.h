@@ -61,6 +61,7 @@ struct runtime {
 /* Counters per (job, profile type); they outlive reloads. */
 struct stat_row {
 	uint64_t scrapes, errors, bytes, missed;
+	uint64_t stored;              /* scrapes that stored a profile (not a baseline) */
 	double seconds;               /* sum of transfer durations */
 	double late;                  /* sum of start delays past the due time */
 };

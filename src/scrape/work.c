@@ -145,6 +145,8 @@ static void *worker(void *arg)
 			snprintf(u->last_error, sizeof(u->last_error), "%s", it[i].error);
 			if (it[i].health == H_DOWN)
 				s->stats[u->stat].errors++;
+			else if (it[i].n)
+				s->stats[u->stat].stored++;
 			buf_release(&u->work);
 			__atomic_store_n(&u->queued, 0, __ATOMIC_RELEASE);
 			if (u->dead)

@@ -308,3 +308,53 @@ def test_tls_target_with_rotating_bearer_token(goapp_exe, tmp_path):
         assert s.stop() == 0
         proc.kill()
         proc.wait()
+
+
+def metric(s, name, **labels):
+    want = ",".join('%s="%s"' % kv for kv in sorted(labels.items()))
+    for line in s.get("/metrics")[1].decode().splitlines():
+        if line.startswith(name + "{"):
+            got = ",".join(sorted(line[len(name) + 1:line.index("}")].split(",")))
+            if got == want:
+                return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_reload_keeps_the_delta_baseline(goapp_exe, tmp_path):
+    """Allocations are cumulative: a unit's first scrape only sets the
+    baseline. A reload that keeps the target keeps its baseline, so every
+    later scrape stores a delta: exactly one scrape per unit is not stored,
+    however many reloads happen."""
+    proc, addr = start_goapp(goapp_exe)
+    cfg = tmp_path / "stackyard.yml"
+    job = """  - job_name: %s
+    scrape_interval: 1s
+    static_configs: [{targets: ["%s"]}]
+    profiling_config:
+      pprof_config:
+        process_cpu: {enabled: false}
+        block: {enabled: false}
+        mutex: {enabled: false}
+        goroutine: {enabled: false}
+"""
+    cfg.write_text("scrape_configs:\n" + job % ("mem", addr))
+    s = Server(tmp_path / "data", extra=["--config", str(cfg)])
+    try:
+        time.sleep(3.5)
+        for k in range(3):
+            cfg.write_text("scrape_configs:\n" + job % ("mem", addr) + job % ("other%d" % k, addr))
+            assert s.request("POST", "/-/reload")[0] == 200
+            time.sleep(1.5)
+        # (a scrape counts when its transfer ends, a store a moment later)
+        for _ in range(20):
+            m = {k: metric(s, "stackyard_scrape_%s_total" % k, job="mem", profile_type="memory")
+                 for k in ("scrapes", "stored", "errors")}
+            if m["stored"] == m["scrapes"] - 1:
+                break
+            time.sleep(0.1)
+        assert m["scrapes"] >= 6 and m["errors"] == 0, m
+        assert m["stored"] == m["scrapes"] - 1, m
+    finally:
+        assert s.stop() == 0
+        proc.kill()
+        proc.wait()

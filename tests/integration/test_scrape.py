@@ -214,6 +214,10 @@ def test_misbehaving_targets_affect_only_themselves(goapp_exe, tmp_path):
         for kind, b in bad.items():
             msgs = " | ".join(errors[b.addr])
             assert expect[kind].lower() in msgs.lower(), (kind, msgs)
+        for x in good:
+            missed = metric(s, "stackyard_scrape_missed_intervals_total", job="good",
+                            profile_type=x["profile_type"])
+            assert missed == 0, (x["profile_type"], missed)
         assert s.stop() == 0
     finally:
         for b in bad.values():

@@ -545,29 +545,30 @@ static int64_t start_due(struct scraper *s)
 	for (i = 0; i < s->nunits; i++) {
 		struct unit *u = s->units[i];
 		int busy = u->easy || __atomic_load_n(&u->queued, __ATOMIC_ACQUIRE);
+		int go = !busy && s->inflight < s->max_inflight;
 		uint64_t missed = 0;
 
-		if (u->next_due <= now) {
-			while (u->next_due + u->interval <= now) {
-				u->next_due += u->interval;
-				missed++;
-			}
-			if (missed || (!busy && s->inflight < s->max_inflight)) {
-				pthread_mutex_lock(&s->mu);
-				s->stats[u->stat].missed += missed;
-				if (!busy && s->inflight < s->max_inflight)
-					s->stats[u->stat].late += (double)(now - u->next_due) / 1e9;
-				pthread_mutex_unlock(&s->mu);
-			}
-			if (!busy && s->inflight < s->max_inflight) {
-				start(s, u);
-				u->next_due += u->interval;
-			}
+		if (u->next_due > now) {
+			next = u->next_due < next ? u->next_due : next;
+			continue;
 		}
-		if (u->next_due > now && u->next_due < next)
-			next = u->next_due;
-		else if (u->next_due <= now && !busy)
-			s->starved = 1;          /* waiting for room in the transfer pool */
+		while (u->next_due + u->interval <= now) {
+			u->next_due += u->interval;
+			missed++;
+		}
+		if (missed || go) {
+			pthread_mutex_lock(&s->mu);
+			s->stats[u->stat].missed += missed;
+			s->stats[u->stat].late += go ? (double)(now - u->next_due) / 1e9 : 0;
+			pthread_mutex_unlock(&s->mu);
+		}
+		if (go) {
+			start(s, u);
+			u->next_due += u->interval;
+			next = u->next_due < next ? u->next_due : next;
+		} else if (!busy) {
+			s->starved = 1;   /* waits for room in the transfer pool */
+		}
 	}
 	return next;
 }

@@ -13,6 +13,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 BASEFLAGS := -std=gnu11 $(WARN) -fno-omit-frame-pointer -D_GNU_SOURCE -MMD -MP
 LIBS    := -ldeflate -lxxhash -lzstd -lsqlite3 -lmicrohttpd -lcurl -lyaml -lm -lpthread
 LIBS    += -lelf -liberty # the agent's symbolizer: ELF symbols, C++/Rust demangling
+LIBS    += -ljansson # regress: the CLI reads the server's JSON report
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
 
 BUILD   ?= build

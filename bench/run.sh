@@ -158,3 +158,4 @@ echo; BUILD="$BUILD" BIN="$BIN" bash bench/reopen.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/server.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/scrape.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/ui.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/regress.sh

@@ -23,6 +23,7 @@
 #include "../scrape/scrape.h"
 #include "../ui/ui.h"
 #include "api.h"
+#include "api_regress.h"
 #include "debug.h"
 #include "metrics.h"
 
@@ -865,6 +866,7 @@ const struct http_route server_routes[] = {
 	{"GET", "/api/v1/range", h_range, "range"},
 	{"GET", "/api/v1/profile", h_profile, "profile"},
 	{"GET", "/api/v1/diff", h_diff, "diff"},
+	{"GET", "/api/v1/regress", api_regress, "regress"},
 	{"GET", "/api/v1/targets", h_targets, "targets"},
 	{"GET", "/metrics", h_metrics, "metrics"},
 	{"GET", "/-/healthy", h_healthy, "healthy"},

@@ -49,7 +49,7 @@ static void h_ready(struct http_req *r, struct http_resp *w)
 {
 	struct api *a = r->app;
 
-	if (!a->ready) {
+	if (!__atomic_load_n(&a->ready, __ATOMIC_ACQUIRE)) {
 		http_error(w, 503, "starting or stopping");
 		return;
 	}

@@ -12,7 +12,7 @@ struct api {
 	struct scraper *scraper;   /* NULL without --config */
 	struct metrics *metrics;
 	const struct server_config *cfg;
-	volatile int ready;
+	int ready;                 /* atomic: set once everything runs */
 };
 
 /* Re-reads --config (SIGHUP, POST /-/reload) and logs the outcome. On an

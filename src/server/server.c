@@ -258,15 +258,18 @@ int server_main(int argc, char **argv)
 		metrics_free(a.metrics);
 		return 1;
 	}
-	if (http_start(&cfg.http, server_routes, &a, observe, &http, &e) < 0) {
+	/* The scraper first: the HTTP threads then see a.scraper set (their
+	 * creation orders it), and a scrape of the server itself that comes
+	 * before the listener only fails once. */
+	if (scfg && scraper_start(scfg, a.store, &a.scraper, &e) < 0) {
 		logf_("error", "%s", e.msg);
 		store_close(a.store);
 		metrics_free(a.metrics);
 		return 1;
 	}
-	if (scfg && scraper_start(scfg, a.store, &a.scraper, &e) < 0) {
+	if (http_start(&cfg.http, server_routes, &a, observe, &http, &e) < 0) {
 		logf_("error", "%s", e.msg);
-		http_stop(http);
+		scraper_stop(a.scraper);
 		store_close(a.store);
 		metrics_free(a.metrics);
 		return 1;
@@ -276,12 +279,12 @@ int server_main(int argc, char **argv)
 	pthread_mutex_init(&m.mu, NULL);
 	pthread_cond_init(&m.cv, NULL);
 	pthread_create(&maint_thread, NULL, maint_loop, &m);
-	a.ready = 1;
+	__atomic_store_n(&a.ready, 1, __ATOMIC_RELEASE);
 	logf_("info", "listening on http://%s, data in %s", cfg.http.listen, cfg.store.dir);
 
 	sig = wait_for_signal(&a);
 	logf_("info", "signal %d: finishing requests in flight and closing", sig);
-	a.ready = 0;
+	__atomic_store_n(&a.ready, 0, __ATOMIC_RELEASE);
 	http_stop(http);
 	scraper_stop(a.scraper);
 	pthread_mutex_lock(&m.mu);

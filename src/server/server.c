@@ -30,7 +30,8 @@ static const char usage[] =
 	"  --max-decompressed B   largest profile after gunzip (default 536870912)\n"
 	"  --max-labels N         labels per series (default 30)\n"
 	"  --max-connections N    concurrent connections (default 256)\n"
-	"  --config FILE          YAML configuration: scrape_configs (docs/CONFIG.md)\n"
+	"  --config FILE          YAML configuration: scrape_configs (docs/CONFIG.md);\n"
+	"                         SIGHUP or POST /-/reload re-reads it\n"
 	"  --check-config         check --config and exit (0: valid; 1: errors, with lines)\n";
 
 static void logf_(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -27,6 +27,7 @@ struct sdfile {
 	struct static_config *g;  /* last good groups */
 	size_t ng;
 	char error[512];
+	int reported;             /* error given to filesd_report() */
 };
 
 struct filesd {
@@ -154,6 +155,8 @@ static int reread(struct sdfile *sf, int64_t now)
 		rc = scrape_targets_parse((const char *)data, len, sf->path, &g, &ng, &e);
 	free(data);
 	if (rc < 0) {
+		if (strcmp(sf->error, e.msg))
+			sf->reported = 0;
 		snprintf(sf->error, sizeof(sf->error), "%s", e.msg);
 		return 0;
 	}
@@ -204,6 +207,7 @@ int filesd_poll(struct filesd *f, int64_t now)
 		}
 		sf->path = paths[i];
 		if (rc < 0) {
+			sf->reported = 0;
 			snprintf(sf->error, sizeof(sf->error), "%s: %s", sf->path, strerror(-rc));
 			continue;
 		}
@@ -232,4 +236,15 @@ const char *filesd_file(const struct filesd *f, size_t i, const struct static_co
 	*ngroups = f->files[i].ng;
 	*error = f->files[i].error;
 	return f->files[i].path;
+}
+
+void filesd_report(struct filesd *f, filesd_report_fn fn, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (f->files[i].error[0] && !f->files[i].reported) {
+			f->files[i].reported = 1;
+			fn(f->files[i].path, f->files[i].error, arg);
+		}
 }

@@ -46,4 +46,9 @@ size_t filesd_nfiles(const struct filesd *f);
 const char *filesd_file(const struct filesd *f, size_t i, const struct static_config **groups,
 			size_t *ngroups, const char **error);
 
+/* Calls fn once for each read error not reported yet (a new error, or the
+ * same file failing again after a good read). */
+typedef void (*filesd_report_fn)(const char *path, const char *error, void *arg);
+void filesd_report(struct filesd *f, filesd_report_fn fn, void *arg);
+
 #endif

@@ -101,15 +101,27 @@ static void runtime_adopt(struct runtime *rt, struct runtime *old)
 		}
 }
 
-/* Polls every file_sd watcher; returns 1 when any target list changed. */
-static int runtime_poll(struct runtime *rt, int64_t now)
+static void log_sd_error(const char *path, const char *error, void *arg)
+{
+	const struct scraper *s = arg;
+
+	(void)path;   /* the error names it */
+	if (s->log)
+		s->log("warn", "file_sd: %s (its last good targets are kept)", error);
+}
+
+/* Polls every file_sd watcher and logs new errors; returns 1 when any
+ * target list changed. */
+static int runtime_poll(struct scraper *s, struct runtime *rt, int64_t now)
 {
 	size_t i, k;
 	int changed = 0;
 
 	for (i = 0; i < rt->cfg->njobs; i++)
-		for (k = 0; k < rt->jobs[i].job->nfile_sd; k++)
+		for (k = 0; k < rt->jobs[i].job->nfile_sd; k++) {
 			changed |= filesd_poll(rt->jobs[i].sd[k], now);
+			filesd_report(rt->jobs[i].sd[k], log_sd_error, s);
+		}
 	return changed;
 }
 
@@ -590,7 +602,7 @@ static void discover(struct scraper *s)
 		changed = 1;
 	}
 	if (now >= s->next_sd_poll) {
-		changed |= runtime_poll(s->rt, now);
+		changed |= runtime_poll(s, s->rt, now);
 		s->next_sd_poll = now + SCRAPE_SD_POLL_MS * 1000000LL;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -753,8 +765,8 @@ static int max_inflight(void)
 	return rl.rlim_cur / 2 > 16 ? (int)(rl.rlim_cur / 2) : 16;
 }
 
-int scraper_start(struct scrape_config *cfg, struct store *store, struct scraper **out,
-		  struct err *e)
+int scraper_start(struct scrape_config *cfg, struct store *store, scrape_log_fn log,
+		  struct scraper **out, struct err *e)
 {
 	struct scraper *s;
 	int rc;
@@ -763,6 +775,7 @@ int scraper_start(struct scrape_config *cfg, struct store *store, struct scraper
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	s = xcalloc(1, sizeof(*s));
 	s->store = store;
+	s->log = log;
 	s->max_inflight = max_inflight();
 	s->stat_keys = intern_new(64);
 	s->ep = s->wake = -1;
@@ -775,7 +788,7 @@ int scraper_start(struct scrape_config *cfg, struct store *store, struct scraper
 		goto fail;
 	if ((rc = loop_init(s, e)) < 0)
 		goto fail;
-	runtime_poll(s->rt, scrape_now());
+	runtime_poll(s, s->rt, scrape_now());
 	s->next_sd_poll = scrape_now() + SCRAPE_SD_POLL_MS * 1000000LL;
 	sync_units(s);
 	s->stop = 0;

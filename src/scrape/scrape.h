@@ -42,9 +42,14 @@
 
 struct scraper;
 
-/* Takes ownership of cfg (also on error). */
-int scraper_start(struct scrape_config *cfg, struct store *store, struct scraper **out,
-		  struct err *e);
+/* How the scraper logs what an operator should see (target files that
+ * cannot be read): the server's logger. */
+typedef void (*scrape_log_fn)(const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Takes ownership of cfg (also on error). log may be NULL (no logging). */
+int scraper_start(struct scrape_config *cfg, struct store *store, scrape_log_fn log,
+		  struct scraper **out, struct err *e);
 /* Stops the threads, aborts transfers in flight, frees. NULL is a no-op. */
 void scraper_stop(struct scraper *s);
 

@@ -69,6 +69,7 @@ struct stat_row {
 struct scraper {
 	struct runtime *rt, *pending;
 	struct store *store;
+	scrape_log_fn log;
 	struct unit **units;
 	size_t nunits, cap;
 	CURLM *multi;

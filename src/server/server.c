@@ -262,7 +262,7 @@ int server_main(int argc, char **argv)
 	/* The scraper first: the HTTP threads then see a.scraper set (their
 	 * creation orders it), and a scrape of the server itself that comes
 	 * before the listener only fails once. */
-	if (scfg && scraper_start(scfg, a.store, &a.scraper, &e) < 0) {
+	if (scfg && scraper_start(scfg, a.store, logf_, &a.scraper, &e) < 0) {
 		logf_("error", "%s", e.msg);
 		store_close(a.store);
 		metrics_free(a.metrics);

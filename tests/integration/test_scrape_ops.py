@@ -120,7 +120,11 @@ def test_file_sd_add_remove_and_bad_file(tmp_path, targets):
         errs = wait_for(lambda: by_instance(s)[1], what="a discovery error")
         assert errs[0]["job"] == "sd" and errs[0]["file"].endswith("targets/a.json"), errs
         assert "a.json:" in errs[0]["error"] and "invalid YAML" in errs[0]["error"], errs
+        log = open(str(tmp_path / "data") + ".log").read()
+        assert "level=warn" in log and "file_sd:" in log and "a.json:" in log, log[-2000:]
         time.sleep(2.5)
+        log = open(str(tmp_path / "data") + ".log").read()
+        assert log.count("file_sd:") == 1, log[-2000:]   # once, not at every poll
         t, _ = by_instance(s)
         assert set(t) == {a.addr, b.addr, c.addr}
         assert all(x["health"] == "up" for x in t.values()), t

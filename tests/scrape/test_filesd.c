@@ -139,6 +139,13 @@ static void dump(const struct filesd *f, char *out, size_t cap)
 	}
 }
 
+static void count_report(const char *path, const char *error, void *arg)
+{
+	(void)path;
+	(void)error;
+	++*(int *)arg;
+}
+
 static void test_watch(void **state)
 {
 	struct file_sd_config cfg = {0};
@@ -180,6 +187,14 @@ static void test_watch(void **state)
 	filesd_file(f, 0, &g, &ng, &err);
 	if (!strstr(err, "t1.json:") || !strstr(err, "invalid YAML"))
 		fail_msg("error: %s", err);
+	/* Reported once, not at every poll. */
+	{
+		int n = 0;
+		filesd_report(f, count_report, &n);
+		filesd_poll(f, now);
+		filesd_report(f, count_report, &n);
+		assert_int_equal(n, 1);
+	}
 
 	/* Fixed, with one target fewer. */
 	put("t1.json", "- targets: [a:1]\n");

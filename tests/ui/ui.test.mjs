@@ -509,14 +509,27 @@ test('what changed: an injected regression ranks first with the numbers of /api/
     assert.equal(await prow.locator('.wc-delta').textContent(), `${pp2(rep.paths[0].total.delta)} pp`);
     await prow.click();
     assert.equal((await stateOf()).path, frames.join(';'));
-    const chain = await page.evaluate(() => {
+    const chain = await page.evaluate((want) => {
       const f = window.__stackyard.ui.diffFlame;
-      const i = f.searchResult.node, out = [];
-      for (let k = i; k > 0; k = f.parent[k]) out.unshift(f.names[f.name[k]]);
-      return { out, focus: f.focus === i, matchOfRoot: f.match[0] };
-    });
+      const namesTo = (i) => { const out = []; for (let k = i; k > 0; k = f.parent[k]) out.unshift(f.names[f.name[k]]); return out; };
+      const prefix = (a, b) => a.length <= b.length && a.every((x, k) => x === b[k]);
+      // highlighted: the path's frames and everything below its end, nothing else
+      const wrong = [];
+      let miss = -1;
+      for (let i = 1; i < f.n; i++) {
+        const c = namesTo(i);
+        const on = prefix(c, want) || prefix(want, c);
+        if (on !== !!f.match[i]) wrong.push(c.join(';'));
+        const r = f.rectOf(i);
+        if (!on && miss < 0 && r && r.w > 20) miss = i;
+      }
+      return { out: namesTo(f.searchResult.node), node: f.searchResult.node, focus: f.focus === f.searchResult.node, wrong, miss };
+    }, frames);
     assert.deepEqual(chain.out, frames);
+    assert.deepEqual(chain.wrong, []);
     assert.ok(chain.focus, 'the path\'s last frame has the focus outline');
+    assert.notEqual(await pixelOf(chain.node), 'rgb(228,228,228)', 'the path is drawn in its diff colour');
+    assert.equal(await pixelOf(chain.miss), 'rgb(228,228,228)', 'frames off the path are dimmed');
     assert.match(await page.locator('#diff-search-result').textContent(), new RegExp(`^Call path to ${target.injected.replace('.', '\\.')}: baseline`));
 
     // threshold and confidence: in the URL, and the panel answers as the API does

@@ -148,11 +148,13 @@ export class WhatChanged {
 
   // rep: the /api/v1/regress JSON; unit: the profile type's unit.
   setReport(rep, unit) {
+    const t0 = performance.now();
     this.report = rep;
     this.unit = unit;
     this.setState('ready');
     this.renderSummary();
     this.render();
+    this.lastRenderMs = performance.now() - t0; // for the benchmark
   }
 
   renderSummary() {

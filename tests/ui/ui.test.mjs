@@ -394,6 +394,14 @@ const panelState = () => page.evaluate(() => document.getElementById('what-chang
 const waitPanel = () => page.waitForFunction(() => !['loading', undefined].includes(document.getElementById('what-changed').dataset.state),
   null, { timeout: 20000 });
 
+// The panel's text but the function names (which may hold any word).
+const panelNumbers = () => page.evaluate(() => {
+  const h = document.getElementById('what-changed');
+  const parts = [...h.querySelectorAll('.wc-summary, .wc-tabs, .wc-stats')].map((e) => e.textContent);
+  for (const n of h.querySelector('.wc-body').childNodes) if (n.nodeName !== 'OL') parts.push(n.textContent);
+  return parts.join(' ');
+});
+
 // The colour drawn at the middle of diff flame graph node i.
 function pixelOf(i) {
   return page.evaluate((n) => {
@@ -430,6 +438,7 @@ test('what changed: an injected regression ranks first with the numbers of /api/
     assert.equal(await panelState(), 'ready');
     const panel = page.locator('#what-changed');
     assert.ok(await panel.isVisible());
+    assert.doesNotMatch(await panelNumbers(), /null|undefined|NaN|Infinity/);
     // the summary, the lists' counts, and the functions in the API's order
     assert.match(await panel.locator('.wc-verdict').textContent(), new RegExp(`${rep.regressions} functions regressed by more than 1\\.00 pp`));
     assert.equal(await panel.locator('.wc-tabs [data-list="functions"]').textContent(), `Functions (${rep.functions_count})`);
@@ -497,6 +506,11 @@ test('what changed: an injected regression ranks first with the numbers of /api/
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     assert.equal((await stateOf()).search, rep.functions[1].name);
+
+    // no new call paths here: the panel says so rather than staying blank
+    await panel.locator('.wc-tabs [data-list="new"]').click();
+    assert.equal(rep.new_paths_count, 0);
+    assert.match(await panel.locator('.wc-empty').textContent(), /^No new call paths/);
 
     // call paths: the first ends in the injected function; a click
     // highlights exactly that path in the diff flame graph
@@ -581,6 +595,43 @@ test('what changed: an injected regression ranks first with the numbers of /api/
   } finally {
     await s.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('what changed: new and vanished call paths of two services', async () => {
+  const until = Date.now(), from = until - 2 * 3600e3;
+  const lq = '{service_name="etcd"}', rq = '{service_name="prometheus"}';
+  const range = { lfrom: String(from), luntil: String(until), rfrom: String(from), runtil: String(until) };
+  await open(`?${new URLSearchParams({ page: 'compare', from, until, lq, rq, ...range, wc: 'new' })}`);
+  assert.equal(await panelState(), 'ready');
+  const rep = await server.json('/api/v1/regress', { base: `${CPU}${lq}`, base_from: range.lfrom, base_until: range.luntil,
+    target: `${CPU}${rq}`, from: range.rfrom, until: range.runtil, threshold: '1%', confidence: '0.99', limit: 100 });
+  assert.ok(rep.new_paths_count > 0 && rep.vanished_paths_count > 0, 'two different programs');
+  const panel = page.locator('#what-changed');
+  for (const [list, rows, side, n] of [['new', rep.new_paths, 'comparison', rep.target.profiles],
+    ['vanished', rep.vanished_paths, 'baseline', rep.base.profiles]]) {
+    await panel.locator(`.wc-tabs [data-list="${list}"]`).click();
+    assert.equal((await stateOf()).wc, list);
+    assert.doesNotMatch(await panelNumbers(), /null|undefined|NaN|Infinity/);
+    const row = panel.locator('.wc-row');
+    assert.deepEqual(await row.evaluateAll((bs) => bs.map((b) => b.dataset.key)), rows.map((p) => p.frames.join(';')));
+    const seen = list === 'new' ? rows[0].total.target_profiles : rows[0].total.base_profiles;
+    assert.equal(await row.first().locator('.wc-seen').textContent(), `in ${seen} of ${n} ${side} profiles`);
+    await row.first().click();
+    const got = await page.evaluate(() => {
+      const f = window.__stackyard.ui.diffFlame;
+      const i = f.searchResult.node, chain = [];
+      for (let k = i; k > 0; k = f.parent[k]) chain.unshift(f.names[f.name[k]]);
+      return { chain, left: f.lt[i], right: f.rt[i] };
+    });
+    assert.deepEqual(got.chain, rows[0].frames);
+    // in the diff a new path costs nothing in the baseline, a vanished one nothing in the comparison
+    if (list === 'new') assert.ok(got.left === 0 && got.right > 0, JSON.stringify(got));
+    else assert.ok(got.right === 0 && got.left > 0, JSON.stringify(got));
+    if (list === 'new') {
+      await panel.scrollIntoViewIfNeeded();
+      await shot('13c-what-changed-new-paths');
+    }
   }
 });
 

@@ -207,7 +207,7 @@ export class WhatChanged {
     const items = rows.map((row, k) => (this.list === 'functions'
       ? this.functionRow(row, k, r.threshold, max) : this.pathRow(row, k, r.threshold, max)));
     this.body.replaceChildren(el('ol', { class: 'wc-list', 'data-list': this.list }, items),
-      count > rows.length ? el('p', { class: 'wc-more', text: `The first ${rows.length} of ${count}; the rest changed less.` }) : null);
+      count > rows.length ? el('p', { class: 'wc-more', text: `The first ${rows.length} of ${count}; the rest changed less.` }) : '');
   }
 
   functionRow(f, k, threshold, max) {

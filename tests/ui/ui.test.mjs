@@ -591,6 +591,13 @@ test('what changed: an injected regression ranks first with the numbers of /api/
     assert.equal(await panelState(), 'error');
     assert.match(await panel.locator('.wc-msg').textContent(), /threshold/);
     assert.ok(await panel.locator('button', { hasText: 'Retry' }).isVisible());
+    // a broken selector fails the whole comparison: the panel says so too
+    await page.goto(`${s.base}/?${new URLSearchParams({ ...Object.fromEntries(qs), lq: '{version=~"("}' })}`);
+    await settle();
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
+    assert.equal(await panelState(), 'error');
+    assert.equal(await panel.locator('.wc-title').textContent(), 'The comparison could not be loaded');
+    assert.equal(await panel.locator('.wc-msg').textContent(), (await page.locator('#status p').textContent()).replace(/^Error: /, ''));
     console.log(`# what changed: compare page with 2 x 30 profiles ready in ${loadMs} ms`);
   } finally {
     await s.stop();

@@ -32,6 +32,7 @@ let state = readState();
 let types = [];
 let inflight = null;
 let regressInflight = null;
+let regressSeq = 0; // only the latest regress answer is shown
 const $ = (id) => document.getElementById(id);
 const ui = {};
 
@@ -215,6 +216,7 @@ async function load() {
   } catch (e) {
     if (e.name === 'AbortError') return;
     setStatus('error', `Error: ${e.message}`, el('button', { type: 'button', onclick: () => load(), text: 'Retry' }));
+    if (state.page === 'compare') ui.whatChanged.setError(e, () => load(), 'The comparison could not be loaded');
   }
 }
 
@@ -373,11 +375,13 @@ function sideParams({ left, right }) {
 // (a side with too few profiles is an answer, not a failure of the page).
 function fetchRegress(signal) {
   const params = { ...sideParams(sides()), threshold: `${state.threshold}%`, confidence: state.confidence, limit: REGRESS_ROWS };
-  return api.regress(params, signal).then((report) => ({ report }), (error) => ({ error }));
+  const seq = ++regressSeq;
+  return api.regress(params, signal).then((report) => ({ report, seq }), (error) => ({ error, seq }));
 }
 
-function showRegress({ report, error }) {
+function showRegress({ report, error, seq }) {
   const wc = ui.whatChanged;
+  if (seq !== regressSeq) return; // a newer question is on its way
   wc.setControls(state.threshold, state.confidence, state.wc);
   if (error) wc.setError(error, () => loadRegress());
   else wc.setReport(report, unit());

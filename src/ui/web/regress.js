@@ -123,12 +123,12 @@ export class WhatChanged {
 
   // A failed request, said plainly: too few profiles (with what to do),
   // a side without profiles, or any other error with a retry.
-  setError(err, retry) {
+  setError(err, retry, title = 'The regression test failed') {
     const msg = err.message || String(err);
     this.report = null;
     this.tabs.replaceChildren();
     this.body.replaceChildren();
-    let kind = 'error', title = 'The regression test failed', hint = null;
+    let kind = 'error', hint = null;
     if (/too few profiles/.test(msg)) {
       kind = 'few';
       title = 'Too few profiles to judge';

@@ -462,6 +462,17 @@ test('what changed: an injected regression ranks first with the numbers of /api/
     // every row's verdict, written out, is the API's
     const verdicts = await rows.evaluateAll((bs) => bs.map((b) => b.querySelector('.verdict').dataset.verdict));
     assert.deepEqual(verdicts, rep.functions.map((f) => f.verdict));
+    // "flagged only": the API's non-noise rows, each with its rank in the API's list
+    await page.locator('#wc-flagged').check();
+    assert.equal((await stateOf()).flagged, '1');
+    const flagged = rep.functions.map((f, k) => [f, k]).filter(([f]) => f.verdict !== 'noise');
+    assert.ok(flagged.length >= 1);
+    assert.deepEqual(await rows.evaluateAll((bs) => bs.map((b) => [b.dataset.key, b.querySelector('.wc-rank').textContent])),
+      flagged.map(([f, k]) => [f.name, String(k + 1)]));
+    assert.match(await panel.locator('.wc-more').textContent(), new RegExp(`^${rep.functions.length - flagged.length} rows of noise hidden`));
+    await page.locator('#wc-flagged').uncheck();
+    assert.equal((await stateOf()).flagged, '');
+    assert.equal(await rows.count(), rep.functions.length);
     const worst = await worstContrast({ root: '#what-changed', selectors: ['*'] });
     assert.ok(worst[0].r >= 4.5, `lowest contrast in the panel: ${JSON.stringify(worst)}`);
     await panel.scrollIntoViewIfNeeded();

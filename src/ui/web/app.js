@@ -13,13 +13,14 @@ import { el, fmtValue, fmtTime, fmtAgo, splitType, download } from './util.js';
 // view (explore): flame | table | both | sandwich; q: label matchers;
 // at: one profile's time (ms); l*/r*: the comparison's baseline and
 // comparison sides (selector matchers, range); threshold (points of the
-// total), confidence, wc (the "what changed" list) and path (a call path
-// highlighted in the diff, frames joined by ";"): its regression test.
+// total), confidence, wc (the "what changed" list), flagged ("1": hide
+// its noise rows) and path (a call path highlighted in the diff, frames
+// joined by ";"): its regression test.
 const KEYS = {
   page: 'explore', view: 'flame', type: '', q: '{}', from: 'now-1h', until: 'now',
   search: '', fn: '', at: '', max_nodes: '16384',
   lq: '', lfrom: '', luntil: '', rq: '', rfrom: '', runtil: '',
-  threshold: '1', confidence: '0.99', wc: 'functions', path: '',
+  threshold: '1', confidence: '0.99', wc: 'functions', flagged: '', path: '',
 };
 const REGRESS_ROWS = 100; // rows per list of the "what changed" panel
 const PAGES = ['explore', 'compare', 'targets'];
@@ -382,7 +383,7 @@ function fetchRegress(signal) {
 function showRegress({ report, error, seq }) {
   const wc = ui.whatChanged;
   if (seq !== regressSeq) return; // a newer question is on its way
-  wc.setControls(state.threshold, state.confidence, state.wc);
+  wc.setControls(state.threshold, state.confidence, state.wc, state.flagged);
   if (error) wc.setError(error, () => loadRegress());
   else wc.setReport(report, unit());
   wc.select(state.path || state.search);
@@ -393,7 +394,7 @@ async function loadRegress() {
   if (regressInflight) regressInflight.abort();
   const ctl = new AbortController();
   regressInflight = ctl;
-  ui.whatChanged.setControls(state.threshold, state.confidence, state.wc);
+  ui.whatChanged.setControls(state.threshold, state.confidence, state.wc, state.flagged);
   ui.whatChanged.loading();
   const res = await fetchRegress(ctl.signal);
   if (!ctl.signal.aborted) showRegress(res);
@@ -402,7 +403,7 @@ async function loadRegress() {
 async function loadCompare(signal) {
   const { left, right } = sides();
   if (regressInflight) regressInflight.abort();
-  ui.whatChanged.setControls(state.threshold, state.confidence, state.wc);
+  ui.whatChanged.setControls(state.threshold, state.confidence, state.wc, state.flagged);
   ui.whatChanged.loading();
   ui.diffSides = { left, right };
   $('lq').value = left.q === '{}' ? '' : left.q;
@@ -463,15 +464,19 @@ function highlightPath(frames) {
   describeDiffHighlight(res);
 }
 
+// Another list of the same answer, or the same without its noise.
+function relist(changes) {
+  go(changes, { replace: true, render: 'none' });
+  ui.whatChanged.setControls(state.threshold, state.confidence, state.wc, state.flagged);
+  ui.whatChanged.render();
+  ui.whatChanged.select(state.path || state.search);
+}
+
 function bindCompare() {
   ui.whatChanged = new WhatChanged($('what-changed'), {
     onControls: (c) => { go(c, { render: 'none' }); loadRegress(); },
-    onList: (wc) => {
-      go({ wc }, { replace: true, render: 'none' });
-      ui.whatChanged.setControls(state.threshold, state.confidence, state.wc);
-      ui.whatChanged.render();
-      ui.whatChanged.select(state.path || state.search);
-    },
+    onList: (wc) => relist({ wc }),
+    onFlagged: (on) => relist({ flagged: on ? '1' : '' }),
     onFunction: highlightFunction,
     onPath: highlightPath,
   });

@@ -61,7 +61,8 @@ function statLine(label, s, threshold, max) {
 
 export class WhatChanged {
   // host: the <section> to fill. opts: onControls({threshold,
-  // confidence}), onList(name), onFunction(name), onPath(frames).
+  // confidence}), onList(name), onFlagged(bool), onFunction(name),
+  // onPath(frames).
   constructor(host, opts) {
     this.host = host;
     this.opts = opts;
@@ -79,21 +80,26 @@ export class WhatChanged {
     this.help = el('p', { id: 'wc-threshold-help', class: 'wc-help' });
     this.summary = el('div', { class: 'wc-summary', 'aria-live': 'polite' });
     this.tabs = el('div', { class: 'wc-tabs views', role: 'group', 'aria-label': 'what changed: lists' });
+    this.flaggedBox = el('input', { id: 'wc-flagged', type: 'checkbox', onchange: () => this.opts.onFlagged(this.flaggedBox.checked) });
     this.body = el('div', { class: 'wc-body' });
     this.body.addEventListener('keydown', (e) => this.onKey(e));
     host.replaceChildren(el('div', { class: 'wc-head' }, el('h2', { text: 'What changed' }), form),
-      this.help, this.summary, this.tabs, this.body);
+      this.help, this.summary,
+      el('div', { class: 'wc-listbar' }, this.tabs, el('label', { class: 'wc-flagged' }, this.flaggedBox, ' flagged only')),
+      this.body);
     host.hidden = false;
   }
 
   // threshold in points ("1" = one percentage point), confidence as a
-  // fraction ("0.99"), list: one of LISTS.
-  setControls(threshold, confidence, list) {
+  // fraction ("0.99"), list: one of LISTS, flagged: hide the noise rows.
+  setControls(threshold, confidence, list, flagged) {
     this.threshold.value = threshold;
     const opts = CONFIDENCES.includes(confidence) ? CONFIDENCES : [...CONFIDENCES, confidence];
     this.confidence.replaceChildren(...opts.map((c) => el('option', { value: c, selected: c === confidence,
       text: `${Number((100 * Number(c)).toFixed(3))}%` })));
     this.list = LISTS.includes(list) ? list : 'functions';
+    this.flagged = !!flagged;
+    this.flaggedBox.checked = this.flagged;
     this.help.textContent = '';
   }
 
@@ -198,16 +204,22 @@ export class WhatChanged {
       'aria-pressed': String(k === this.list), title: LIST_TITLES[k], onclick: () => this.opts.onList(k) }, `${LIST_LABELS[k]} (${lists[k][1]})`)));
     if (refocus) this.tabs.querySelector('[aria-pressed="true"]').focus();
     const [rows, count] = lists[this.list];
-    if (!rows.length) {
-      this.body.replaceChildren(el('p', { class: 'hint wc-empty', text: EMPTY[this.list] }));
+    // rows keep their rank in the API's list when the noise is hidden
+    const shown = rows.map((row, k) => [row, k]).filter(([row]) => !this.flagged || row.verdict !== 'noise');
+    if (!shown.length) {
+      this.body.replaceChildren(el('p', { class: 'hint wc-empty', text: rows.length ? `Nothing flagged among these ${rows.length}: `
+        + `no change beyond ${(100 * r.threshold).toFixed(2)} pp is clear of the noise. Untick "flagged only" to see them.` : EMPTY[this.list] }));
       return;
     }
     const stats = (row) => (this.list === 'functions' ? [row.self, row.total] : [row.total]);
-    const max = Math.max(2 * r.threshold, 0.001, ...rows.flatMap((row) => stats(row).flatMap((s) => [Math.abs(s.lo), Math.abs(s.hi)])));
-    const items = rows.map((row, k) => (this.list === 'functions'
+    const max = Math.max(2 * r.threshold, 0.001, ...shown.flatMap(([row]) => stats(row).flatMap((s) => [Math.abs(s.lo), Math.abs(s.hi)])));
+    const items = shown.map(([row, k]) => (this.list === 'functions'
       ? this.functionRow(row, k, r.threshold, max) : this.pathRow(row, k, r.threshold, max)));
+    const hidden = rows.length - shown.length;
+    const notes = [hidden ? `${hidden} rows of noise hidden.` : '',
+      count > rows.length ? `The first ${rows.length} of ${count}; the rest changed less.` : ''].filter(Boolean);
     this.body.replaceChildren(el('ol', { class: 'wc-list', 'data-list': this.list }, items),
-      count > rows.length ? el('p', { class: 'wc-more', text: `The first ${rows.length} of ${count}; the rest changed less.` }) : '');
+      notes.length ? el('p', { class: 'wc-more', text: notes.join(' ') }) : '');
   }
 
   functionRow(f, k, threshold, max) {

@@ -35,27 +35,13 @@
 #include "../src/query/regress_report.h"
 #include "../src/query/top.h"
 #include "../src/store/store.h"
+#include "bench.h"
 #include "../tests/tools/regress_gen.h"
 
 #define SEC STORE_NS_PER_SEC
 #define T_BASE ((int64_t)1795600800 * SEC)
 #define CPU_TYPE "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 #define BATCH 60
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void die(const char *what, const struct err *e)
 {

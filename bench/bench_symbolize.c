@@ -35,14 +35,7 @@
 #include "../src/agent/symbolize.h"
 #include "../src/base/err.h"
 #include "../src/base/xalloc.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench.h"
 
 static long rss_kb(void)
 {
@@ -56,13 +49,6 @@ static long rss_kb(void)
 	if (f)
 		fclose(f);
 	return kb;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* A child stopped at exec: its executable mapped, none of it run. */
@@ -183,7 +169,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || elfsym_open_fd(fd, argv[optind], &elf, &e)) {
+	if (fd < 0 || elfsym_open_fd(fd, argv[optind], 0, &elf, &e)) {
 		fprintf(stderr, "bench_symbolize: %s: %s\n", argv[optind],
 			fd < 0 ? strerror(errno) : e.msg);
 		return 1;

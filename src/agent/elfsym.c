@@ -169,6 +169,20 @@ static int read_symtab(struct elfsym *s, Elf_Scn *scn, GElf_Shdr *sh,
 	return 0;
 }
 
+/* Notes in sections, for files without PT_NOTE (debug files). */
+static void read_section_notes(struct elfsym *s)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(s->elf, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE &&
+		    sh.sh_offset <= s->len && sh.sh_size <= s->len - sh.sh_offset)
+			scan_notes(s, s->img + sh.sh_offset, sh.sh_size);
+	}
+}
+
 static int read_symbols(struct elfsym *s, struct err *e)
 {
 	struct rawsym *v = NULL;
@@ -180,12 +194,8 @@ static int read_symbols(struct elfsym *s, struct err *e)
 	while ((scn = elf_nextscn(s->elf, scn))) {
 		GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_NOTE && sh.sh_offset <= s->len &&
-		    sh.sh_size <= s->len - sh.sh_offset)
-			scan_notes(s, s->img + sh.sh_offset, sh.sh_size);
-		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
 			continue;
 		rc = read_symtab(s, scn, &sh, &v, &n, &cap, &names, e);
 		if (rc)
@@ -224,7 +234,16 @@ out:
 	return rc;
 }
 
-static int elfsym_init(Elf *elf, struct elfsym *s, struct err *e)
+int elfsym_load_symbols(struct elfsym *s, struct err *e)
+{
+	if (s->syms_loaded)
+		return 0;
+	s->syms_loaded = 1; /* once, even when it fails: nothing changes */
+	return read_symbols(s, e);
+}
+
+static int elfsym_init(Elf *elf, unsigned flags, struct elfsym *s,
+		       struct err *e)
 {
 	GElf_Ehdr eh;
 	size_t len;
@@ -244,12 +263,14 @@ static int elfsym_init(Elf *elf, struct elfsym *s, struct err *e)
 	s->is64 = eh.e_ident[EI_CLASS] == ELFCLASS64;
 	s->le = eh.e_ident[EI_DATA] == ELFDATA2LSB;
 	rc = read_segments(s, e);
-	if (!rc)
-		rc = read_symbols(s, e);
-	return rc;
+	if (rc)
+		return rc;
+	read_section_notes(s);
+	return flags & ELFSYM_LAZY ? 0 : elfsym_load_symbols(s, e);
 }
 
-int elfsym_open_fd(int fd, const char *path, struct elfsym *out, struct err *e)
+int elfsym_open_fd(int fd, const char *path, unsigned flags, struct elfsym *out,
+		   struct err *e)
 {
 	Elf *elf;
 	int rc;
@@ -267,7 +288,7 @@ int elfsym_open_fd(int fd, const char *path, struct elfsym *out, struct err *e)
 		return rc;
 	}
 	elf_cntl(elf, ELF_C_FDDONE);
-	rc = elfsym_init(elf, out, e);
+	rc = elfsym_init(elf, flags, out, e);
 	if (rc) {
 		err_prefix(e, "%s", path);
 		elfsym_release(out);
@@ -275,8 +296,8 @@ int elfsym_open_fd(int fd, const char *path, struct elfsym *out, struct err *e)
 	return rc;
 }
 
-int elfsym_open_mem(uint8_t *img, size_t len, struct elfsym *out,
-		    struct err *e)
+int elfsym_open_mem(uint8_t *img, size_t len, unsigned flags,
+		    struct elfsym *out, struct err *e)
 {
 	Elf *elf;
 	int rc;
@@ -286,7 +307,7 @@ int elfsym_open_mem(uint8_t *img, size_t len, struct elfsym *out,
 	elf = elf_memory((char *)img, len);
 	if (!elf)
 		return err_set(e, -EINVAL, "elf: %s", elf_errmsg(-1));
-	rc = elfsym_init(elf, out, e);
+	rc = elfsym_init(elf, flags, out, e);
 	if (rc)
 		elfsym_release(out);
 	return rc;

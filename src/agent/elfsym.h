@@ -5,7 +5,8 @@
  * .gopclntab) are read in place; elfsym_open_mem() parses a caller's buffer
  * (tests, fuzzing), which must outlive the struct.
  *
- * The function table merges .symtab and .dynsym: STT_FUNC and STT_GNU_IFUNC
+ * The function table (read at open, or with ELFSYM_LAZY on first
+ * elfsym_load_symbols()) merges .symtab and .dynsym: STT_FUNC and STT_GNU_IFUNC
  * symbols defined in a section, sorted by address; of several symbols at one
  * address (aliases) the global one is kept. Names are copied. A symbol of
  * size 0 (hand-written assembly) covers up to the next symbol, at most
@@ -50,15 +51,24 @@ struct elfsym {
 	size_t nsyms;
 	char *names;
 	size_t names_len;
+	int syms_loaded;
 };
 
+/* flags: ELFSYM_LAZY leaves the function table for elfsym_load_symbols()
+ * (a Go binary named by its pclntab may never need it). */
+#define ELFSYM_LAZY 1u
+
 /* Parse the ELF file open on fd (the fd may be closed afterwards). */
-int elfsym_open_fd(int fd, const char *path, struct elfsym *out, struct err *e);
+int elfsym_open_fd(int fd, const char *path, unsigned flags, struct elfsym *out,
+		   struct err *e);
 
 /* Parse an image in memory. libelf may convert data in place, hence not
  * const; img must outlive *out. */
-int elfsym_open_mem(uint8_t *img, size_t len, struct elfsym *out,
-		    struct err *e);
+int elfsym_open_mem(uint8_t *img, size_t len, unsigned flags,
+		    struct elfsym *out, struct err *e);
+
+/* Read the function table if not yet read (after ELFSYM_LAZY). */
+int elfsym_load_symbols(struct elfsym *s, struct err *e);
 
 void elfsym_release(struct elfsym *s); /* NULL is a no-op */
 

@@ -117,32 +117,49 @@ static int uvarint(const uint8_t **p, const uint8_t *end, uint32_t *v)
 
 /* ---- moduledata and relocations --------------------------------------------- */
 
-/* The addend of an R_*_RELATIVE relocation at vaddr, for pointer words that
- * a PIE links as 0 on disk. */
-static int relative_at(const struct elfsym *elf, uint64_t vaddr, uint64_t *v)
+/* Call fn(offset, addend, arg) for each R_*_RELATIVE relocation (64-bit
+ * RELA) until it returns nonzero; returns that value, or 0. */
+typedef int (*relative_fn)(uint64_t off, uint64_t addend, void *arg);
+
+static int relative_each(const struct elfsym *elf, relative_fn fn, void *arg)
 {
 	static const char *const names[] = {".rela.dyn", ".rela"};
 	size_t i, k;
+	int rc;
 
 	if (!elf->is64)
-		return -ENOENT;
+		return 0;
 	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		struct elfsym_sec sec;
 
 		if (elfsym_section(elf, names[k], &sec))
 			continue;
 		for (i = 0; i + 24 <= sec.size; i += 24) {
-			uint64_t off = rd(sec.data + i, 8, elf->le);
 			uint32_t type = (uint32_t)rd(sec.data + i + 8, 8, elf->le);
 
 			/* R_X86_64_RELATIVE 8, R_AARCH64_RELATIVE 1027 */
-			if (off == vaddr && (type == 8 || type == 1027)) {
-				*v = rd(sec.data + i + 16, 8, elf->le);
-				return 0;
-			}
+			if ((type == 8 || type == 1027) &&
+			    (rc = fn(rd(sec.data + i, 8, elf->le),
+				     rd(sec.data + i + 16, 8, elf->le), arg)))
+				return rc;
 		}
 	}
-	return -ENOENT;
+	return 0;
+}
+
+struct reloc_query {
+	const struct pclntab *t;
+	uint64_t key, found;
+};
+
+static int addend_at(uint64_t off, uint64_t addend, void *arg)
+{
+	struct reloc_query *q = arg;
+
+	if (off != q->key)
+		return 0;
+	q->found = addend;
+	return 1;
 }
 
 /* A pointer-sized word at vaddr, through a relocation when 0 on disk. */
@@ -154,8 +171,12 @@ static int word_at(const struct pclntab *t, uint64_t vaddr, uint64_t *v)
 	if (!p || avail < t->ptrsize)
 		return -1;
 	*v = rd(p, t->ptrsize, t->le);
-	if (!*v)
-		relative_at(t->elf, vaddr, v);
+	if (!*v) {
+		struct reloc_query q = {t, vaddr, 0};
+
+		if (relative_each(t->elf, addend_at, &q))
+			*v = q.found;
+	}
 	return 0;
 }
 
@@ -166,6 +187,17 @@ static int moduledata_ok(const struct pclntab *t, uint64_t md)
 	return !word_at(t, md, &w0) && w0 == t->va &&
 	       !word_at(t, md + t->ptrsize, &w1) &&
 	       w1 == t->va + (uint64_t)(t->funcname.p - t->tab);
+}
+
+/* A relocation whose addend is the pclntab's address, at a moduledata. */
+static int moduledata_reloc(uint64_t off, uint64_t addend, void *arg)
+{
+	struct reloc_query *q = arg;
+
+	if (addend != q->key || !moduledata_ok(q->t, off))
+		return 0;
+	q->found = off;
+	return 1;
 }
 
 /* moduledata starts with a pointer to the pclntab followed by the
@@ -194,18 +226,11 @@ static uint64_t find_moduledata(const struct pclntab *t)
 		}
 	}
 	/* A PIE whose words are all 0 on disk: the relocation's addend. */
-	for (i = 0; i < 2 && t->elf->is64; i++) {
-		struct elfsym_sec sec;
-		size_t k;
+	{
+		struct reloc_query q = {t, t->va, 0};
 
-		if (elfsym_section(t->elf, i ? ".rela" : ".rela.dyn", &sec))
-			continue;
-		for (k = 0; k + 24 <= sec.size; k += 24)
-			if (rd(sec.data + k + 16, 8, t->le) == t->va &&
-			    moduledata_ok(t, rd(sec.data + k, 8, t->le)))
-				return rd(sec.data + k, 8, t->le);
+		return relative_each(t->elf, moduledata_reloc, &q) ? q.found : 0;
 	}
-	return 0;
 }
 
 /* ---- finding and checking the header ------------------------------------------ */

@@ -62,6 +62,7 @@ struct binary {
 	char *key;                  /* build id or "" */
 	struct elfsym elf;
 	uint8_t *owned;             /* the image of a file-less binary (vDSO) */
+	struct elfsym *dbg;         /* separate debug file's symbols, or NULL */
 	struct pclntab *go;
 	struct arena *arena;        /* frames, demangled names */
 	struct answers answers;
@@ -93,7 +94,8 @@ struct proc {
 	struct perfmap pm;
 	int pm_state;               /* 0 not read, 1 read, <0 errno */
 	struct stat pm_st;
-	struct answers jit;         /* JIT and unnamed answers by address */
+	struct answers jit;         /* JIT names by address (only found ones: the
+				     * perf map may name an address later) */
 };
 
 struct symbolizer {
@@ -108,6 +110,7 @@ struct symbolizer {
 	struct arena *karena;
 	struct answers kanswers;
 	struct sym_mapping kmap;
+	char *debug_dir;            /* "" when off */
 	struct symbolizer_stats st;
 };
 
@@ -197,6 +200,8 @@ static void binary_free(struct binary *b)
 		return;
 	pclntab_free(b->go);
 	elfsym_release(&b->elf);
+	elfsym_release(b->dbg);
+	free(b->dbg);
 	free(b->owned);
 	arena_free(b->arena);
 	answers_release(&b->answers);
@@ -208,9 +213,13 @@ static void binary_free(struct binary *b)
 
 static size_t binary_bytes(const struct binary *b)
 {
-	return b->elf.len + b->elf.nsyms * sizeof(*b->elf.syms) + b->elf.names_len +
-	       arena_used(b->arena) + b->answers.cap * sizeof(struct answer) +
-	       (b->answers.idx.mask + 1) * sizeof(struct u64map_slot);
+	size_t n = b->elf.len + b->elf.nsyms * sizeof(*b->elf.syms) + b->elf.names_len +
+		   arena_used(b->arena) + b->answers.cap * sizeof(struct answer) +
+		   (b->answers.idx.mask + 1) * sizeof(struct u64map_slot);
+
+	if (b->dbg)
+		n += b->dbg->len + b->dbg->nsyms * sizeof(*b->dbg->syms) + b->dbg->names_len;
+	return n;
 }
 
 /* Drop unreferenced binaries from the cold end while over the cap. */
@@ -288,6 +297,38 @@ static int open_mapped(int pid, const struct procmaps_entry *m, struct stat *st)
 	return -ENOENT;
 }
 
+/* Distribution binaries ship without .symtab (only the exported .dynsym);
+ * their debug packages (Debian's *-dbgsym, libc6-dbg) put the full symbol
+ * table in DEBUG_DIR/.build-id/xx/yyyy.debug, named by the build id. The
+ * debug file keeps the binary's addresses; its build id must match. */
+static struct elfsym *load_debug_file(const struct symbolizer *s,
+				      const struct elfsym *elf)
+{
+	struct elfsym_sec sec;
+	struct elfsym *dbg;
+	char *path;
+	int fd;
+
+	if (!s->debug_dir[0] || strlen(elf->build_id) < 4 ||
+	    !elfsym_section(elf, ".symtab", &sec))
+		return NULL;
+	path = xmalloc(strlen(s->debug_dir) + strlen(elf->build_id) + 32);
+	sprintf(path, "%s/.build-id/%.2s/%s.debug", s->debug_dir, elf->build_id,
+		elf->build_id + 2);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	dbg = xcalloc(1, sizeof(*dbg));
+	if (fd < 0 || elfsym_open_fd(fd, path, 0, dbg, NULL) ||
+	    strcmp(dbg->build_id, elf->build_id)) {
+		elfsym_release(dbg);
+		free(dbg);
+		dbg = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return dbg;
+}
+
 /* Take a parsed ELF file into the cache (or return the cached one with its
  * build id, releasing elf). st is the file's identity, NULL for memory
  * images; owned (may be NULL) is an image to free with the binary. */
@@ -315,10 +356,14 @@ static struct binary *adopt_binary(struct symbolizer *s, struct elfsym *elf,
 	b->arena = arena_new();
 	answers_init(&b->answers);
 	u64map_init(&b->demangled, 16);
-	/* Not a Go binary (-ENOENT) or a damaged table: ELF symbols still name
-	 * what they can. */
-	if (pclntab_open(&b->elf, &b->go, NULL))
+	/* Not a Go binary (-ENOENT) or a damaged table: ELF symbols name what
+	 * they can. A Go binary reads them only when its table fails it (cgo
+	 * code), which spares most of them the copy of a large .symtab. */
+	if (pclntab_open(&b->elf, &b->go, NULL)) {
 		b->go = NULL;
+		elfsym_load_symbols(&b->elf, NULL);
+		b->dbg = load_debug_file(s, &b->elf);
+	}
 	b->bytes = binary_bytes(b);
 	s->bytes += b->bytes;
 	s->nbinaries++;
@@ -332,7 +377,7 @@ static struct binary *load_binary(struct symbolizer *s, int fd,
 {
 	struct elfsym elf;
 
-	if (elfsym_open_fd(fd, path, &elf, NULL))
+	if (elfsym_open_fd(fd, path, ELFSYM_LAZY, &elf, NULL))
 		return NULL;
 	return adopt_binary(s, &elf, st, NULL);
 }
@@ -358,7 +403,7 @@ static struct binary *load_vdso(struct symbolizer *s, int pid,
 	img = xmalloc(len);
 	n = pread(fd, img, len, (off_t)m->pub.start);
 	close(fd);
-	if (n != (ssize_t)len || elfsym_open_mem(img, len, &elf, NULL)) {
+	if (n != (ssize_t)len || elfsym_open_mem(img, len, 0, &elf, NULL)) {
 		free(img);
 		return NULL;
 	}
@@ -366,9 +411,10 @@ static struct binary *load_vdso(struct symbolizer *s, int pid,
 }
 
 /* The demangled name of an ELF symbol, cached per symbol. */
-static const char *sym_name(struct binary *b, const struct elfsym_sym *y)
+static const char *sym_name(struct binary *b, const struct elfsym *tab,
+			    const struct elfsym_sym *y)
 {
-	const char *raw = elfsym_name(&b->elf, y);
+	const char *raw = elfsym_name(tab, y);
 	uint32_t i = u64map_get(&b->demangled, y->addr);
 	char *d;
 
@@ -409,10 +455,16 @@ static const struct answer *binary_lookup(struct symbolizer *s,
 			f[i] = (struct sym_frame){pf[i].function, pf[i].file, pf[i].line};
 		frames = f;
 	} else {
-		const struct elfsym_sym *y = elfsym_find(&b->elf, vaddr);
+		const struct elfsym *tab = b->dbg;
+		const struct elfsym_sym *y = tab ? elfsym_find(tab, vaddr) : NULL;
 
+		if (!y) {
+			tab = &b->elf;
+			elfsym_load_symbols(&b->elf, NULL);
+			y = elfsym_find(tab, vaddr);
+		}
 		if (y) {
-			frames = one_frame(b->arena, sym_name(b, y));
+			frames = one_frame(b->arena, sym_name(b, tab, y));
 			n = 1;
 		}
 	}
@@ -768,6 +820,7 @@ struct symbolizer *symbolizer_new(struct err *e)
 	answers_init(&s->kanswers);
 	/* The kernel half of the address space (x86-64, arm64); lowered to the
 	 * lowest kallsyms address once read. */
+	s->debug_dir = xstrdup(SYMBOLIZER_DEBUG_DIR);
 	s->kmap = (struct sym_mapping){.start = 0xffff800000000000ull,
 				       .limit = UINT64_MAX,
 				       .path = "[kernel.kallsyms]",
@@ -798,6 +851,7 @@ void symbolizer_free(struct symbolizer *s)
 	kallsyms_release(&s->ksyms);
 	answers_release(&s->kanswers);
 	arena_free(s->karena);
+	free(s->debug_dir);
 	free(s);
 }
 
@@ -816,4 +870,10 @@ void symbolizer_set_cache_cap(struct symbolizer *s, uint64_t max_bytes,
 	s->cap_bytes = max_bytes;
 	s->cap_binaries = max_binaries;
 	cache_trim(s);
+}
+
+void symbolizer_set_debug_dir(struct symbolizer *s, const char *dir)
+{
+	free(s->debug_dir);
+	s->debug_dir = xstrdup(dir ? dir : "");
 }

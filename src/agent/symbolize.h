@@ -48,7 +48,9 @@ struct symbolizer *symbolizer_new(struct err *e);
 void symbolizer_free(struct symbolizer *s); /* NULL is a no-op */
 
 /* A user-space address of process pid. Re-reads /proc/PID/maps when addr
- * is not covered by a known mapping (dlopen, a JIT region). Returns 0 and
+ * is not covered by a known mapping (dlopen, a JIT region), at most once
+ * per 200 ms per process (a broken frame-pointer chain yields many such
+ * addresses). Returns 0 and
  * fills out (possibly unnamed), or a negative errno when the process is gone
  * and was never seen (-ESRCH). */
 int symbolizer_user(struct symbolizer *s, int pid, uint64_t addr,
@@ -92,8 +94,17 @@ void symbolizer_get_stats(const struct symbolizer *s,
 void symbolizer_set_cache_cap(struct symbolizer *s, uint64_t max_bytes,
 			      uint32_t max_binaries);
 
-/* The process exited: drop its mappings (shared symbol tables stay cached
- * by build id until symbolizer_free or the cache cap evicts them). */
+/* Where separate debug files are looked up by build id
+ * (DIR/.build-id/xx/yyyy.debug) for binaries without .symtab; Debian's
+ * debug packages install there. NULL or "" turns it off. Binaries already
+ * cached keep what they found. */
+#define SYMBOLIZER_DEBUG_DIR "/usr/lib/debug"
+void symbolizer_set_debug_dir(struct symbolizer *s, const char *dir);
+
+/* The process exited, or exec()ed (same pid, new image: the mappings last
+ * read may still cover the new program's addresses): drop its mappings
+ * (shared symbol tables stay cached by build id until symbolizer_free or
+ * the cache cap evicts them). */
 void symbolizer_forget(struct symbolizer *s, int pid);
 
 #endif

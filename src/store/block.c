@@ -1500,6 +1500,26 @@ static void map_paths(struct rcache *c, struct block_paths *p, uint32_t nn)
 	c->ngpath = nn;
 }
 
+/* Opens a read transaction and brings the block's reader cache up to it.
+ * On success the transaction is open (end it with COMMIT) and *nn and
+ * *nstrs are the node and string counts the cache had under it. */
+static int reader_begin(struct block_reader *r, size_t *nn, uint32_t *nstrs, struct err *e)
+{
+	struct rcache *c = &r->b->r;
+	int rc;
+
+	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+		return rc;
+	pthread_mutex_lock(&c->mu);
+	rc = rcache_refresh(r, e);
+	*nn = c->nnodes;
+	*nstrs = c->nstrs;
+	pthread_mutex_unlock(&c->mu);
+	if (rc < 0)
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
 int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 		       const uint32_t *ids, size_t n, int64_t from, int64_t until,
 		       struct block_acc *out, struct err *e)
@@ -1507,20 +1527,15 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 	struct rcache *c = &r->b->r;
 	int64_t *acc = NULL;
 	size_t nn, ntree, i;
+	uint32_t nstrs;
 	int rc;
 
 	if (!n)
 		return 0;
-	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+	if ((rc = reader_begin(r, &nn, &nstrs, e)) < 0)
 		return rc;
-	pthread_mutex_lock(&c->mu);
-	rc = rcache_refresh(r, e);
-	nn = c->nnodes;
-	pthread_mutex_unlock(&c->mu);
-	if (!rc) {
-		acc = xcalloc(nn, sizeof(*acc));
-		rc = accumulate(r, ids, n, from, until, acc, nn, e);
-	}
+	acc = xcalloc(nn, sizeof(*acc));
+	rc = accumulate(r, ids, n, from, until, acc, nn, e);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (!rc) {
 		pthread_mutex_lock(&c->mu);
@@ -1545,25 +1560,22 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct err *e)
 {
 	struct rcache *c = &r->b->r;
-	uint32_t *ids = NULL;
-	size_t n;
+	uint32_t *ids = NULL, nstrs;
+	size_t n, nn;
 	int rc;
 
 	if ((rc = block_reader_series(r, NULL, &ids, &n, NULL, NULL, e)) < 0)
 		return rc;
 	free(ids);
-	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+	if ((rc = reader_begin(r, &nn, &nstrs, e)) < 0)
 		return rc;
-	pthread_mutex_lock(&c->mu);
-	rc = rcache_refresh(r, e);
-	if (!rc) {
-		pthread_mutex_lock(&paths->mu);
-		map_paths(c, paths, c->nnodes);
-		pthread_mutex_unlock(&paths->mu);
-	}
-	pthread_mutex_unlock(&c->mu);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-	return rc;
+	pthread_mutex_lock(&c->mu);
+	pthread_mutex_lock(&paths->mu);
+	map_paths(c, paths, (uint32_t)nn);
+	pthread_mutex_unlock(&paths->mu);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
 }
 
 void block_paths_init(struct block_paths *p)
@@ -1786,26 +1798,21 @@ int block_reader_profiles(struct block_reader *r, const uint32_t *ids, size_t n,
 			  int64_t until, struct stacktree *paths, block_profile_cb cb, void *ctx,
 			  struct err *e)
 {
-	struct rcache *c = &r->b->r;
 	struct pmap m = {0};
+	uint32_t nstrs;
 	size_t nn;
 	int rc;
 
 	if (!n)
 		return 0;
-	if ((rc = exec(r->db, "BEGIN", e)) < 0)
-		return rc;
-	pthread_mutex_lock(&c->mu);
-	rc = rcache_refresh(r, e);
-	nn = c->nnodes;
-	m.nstrs = c->nstrs;
-	pthread_mutex_unlock(&c->mu);
-	if (!rc) {
-		m.out_of = xcalloc(nn + 1, sizeof(*m.out_of));
-		m.name_of = xcalloc(m.nstrs + 1, sizeof(*m.name_of));
-		rc = profile_rows(r, &m, nn, ids, n, from, until, paths, cb, ctx, e);
-	}
+	if ((rc = reader_begin(r, &nn, &nstrs, e)) < 0)
+		goto out;
+	m.nstrs = nstrs;
+	m.out_of = xcalloc(nn + 1, sizeof(*m.out_of));
+	m.name_of = xcalloc(m.nstrs + 1, sizeof(*m.name_of));
+	rc = profile_rows(r, &m, nn, ids, n, from, until, paths, cb, ctx, e);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+out:
 	if (rc < 0 && rc != -ECANCELED)
 		err_prefix(e, "%s", r->b->path);
 	free(m.out_of);

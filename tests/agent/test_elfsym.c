@@ -100,7 +100,7 @@ static void check_against_nm(const char *bin, size_t *total)
 	size_t dwarf = 0;
 
 	assert_true(fd >= 0);
-	assert_int_equal(elfsym_open_fd(fd, bin, &elf, &e), 0);
+	assert_int_equal(elfsym_open_fd(fd, bin, 0, &elf, &e), 0);
 	close(fd);
 	n = nm_funcs(bin, &v);
 	assert_true(n >= 3);
@@ -176,7 +176,7 @@ static void test_build_id(void **state)
 	int fd = open(bin, O_RDONLY | O_CLOEXEC);
 
 	(void)state;
-	assert_int_equal(elfsym_open_fd(fd, bin, &elf, &e), 0);
+	assert_int_equal(elfsym_open_fd(fd, bin, 0, &elf, &e), 0);
 	close(fd);
 	out = at_capture("readelf -n %s | sed -n 's/.*Build ID: //p'", bin);
 	p = strchr(out, '\n');
@@ -457,6 +457,62 @@ static void test_vdso(void **state)
 	symbolizer_free(s);
 }
 
+/* A stripped library (only .dynsym) named in full through its separate
+ * debug file, found by build id under the debug directory; without that
+ * directory its static function stays unnamed. */
+static void test_debug_file(void **state)
+{
+	char *lib = at_fmt("%s/libdbg.so", dir), *dbgdir = at_fmt("%s/debug", dir);
+	char *bid, *nl;
+	unsigned long (*lib_addr)(void);
+	struct sym_loc loc;
+	struct err e = {0};
+	uint64_t addr;
+	void *h;
+	int pass;
+
+	(void)state;
+	assert_int_equal(at_sh("gcc -g -O1 -fPIC -shared -Wl,--build-id -o %s " SRC "/lib.c", lib), 0);
+	bid = at_capture("readelf -n %s | sed -n 's/.*Build ID: //p'", lib);
+	nl = strchr(bid, '\n');
+	if (nl)
+		*nl = '\0';
+	assert_true(strlen(bid) > 8);
+	assert_int_equal(at_sh("mkdir -p %s/.build-id/%.2s && objcopy --only-keep-debug %s "
+			       "%s/.build-id/%.2s/%s.debug && strip --strip-all %s",
+			       dbgdir, bid, lib, dbgdir, bid, bid + 2, lib), 0);
+	h = dlopen(lib, RTLD_NOW);
+	assert_non_null(h);
+	*(void **)&lib_addr = dlsym(h, "lib_addr");
+	assert_non_null(lib_addr);
+	addr = lib_addr() + 1; /* lib_static, absent from .dynsym */
+	for (pass = 0; pass < 2; pass++) {
+		struct symbolizer *s = symbolizer_new(&e);
+
+		symbolizer_set_debug_dir(s, pass ? dbgdir : "");
+		assert_int_equal(symbolizer_user(s, getpid(), addr, &loc, &e), 0);
+		assert_non_null(loc.mapping);
+		assert_string_equal(loc.mapping->path, lib);
+		assert_string_equal(loc.mapping->build_id, bid);
+		if (pass) {
+			assert_int_equal(loc.nframes, 1);
+			assert_string_equal(loc.frames[0].function, "lib_static");
+		} else {
+			assert_int_equal(loc.nframes, 0);
+		}
+		/* Exported functions are named either way. */
+		assert_int_equal(symbolizer_user(s, getpid(), (uint64_t)(uintptr_t)lib_addr + 1,
+						 &loc, &e), 0);
+		assert_int_equal(loc.nframes, 1);
+		assert_string_equal(loc.frames[0].function, "lib_addr");
+		symbolizer_free(s);
+	}
+	dlclose(h);
+	free(bid);
+	free(lib);
+	free(dbgdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_perf_map),
 		cmocka_unit_test(test_vdso),
+		cmocka_unit_test(test_debug_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

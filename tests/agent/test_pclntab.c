@@ -53,6 +53,16 @@ static int setup(void **state)
 		return -1;
 	}
 	dir = at_tmpdir();
+	/* go needs a build cache and a GOPATH: under $HOME when there is one
+	 * (warm across runs), else in the scratch directory. */
+	if (!getenv("HOME") && !getenv("GOCACHE")) {
+		a = at_fmt("%s/gocache", dir);
+		b = at_fmt("%s/gopath", dir);
+		setenv("GOCACHE", a, 1);
+		setenv("GOPATH", b, 1);
+		free(a);
+		free(b);
+	}
 	for (i = 0; i < 4; i++)
 		if (at_sh("GO111MODULE=off CGO_ENABLED=0 go build %s -o %s/%s " GOPROG,
 			  flags[i], dir, vname[i]))
@@ -94,7 +104,7 @@ static void gobin_open(struct gobin *g, const char *path)
 
 	g->fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(g->fd >= 0);
-	assert_int_equal(elfsym_open_fd(g->fd, path, &g->elf, &e), 0);
+	assert_int_equal(elfsym_open_fd(g->fd, path, 0, &g->elf, &e), 0);
 	assert_int_equal(pclntab_open(&g->elf, &g->t, &e), 0);
 }
 
@@ -418,7 +428,7 @@ static void test_damaged(void **state)
 
 	(void)state;
 	assert_int_equal(file_read(bin, 1u << 30, &img, &len, NULL), 0);
-	assert_int_equal(elfsym_open_mem(img, len, &elf, &e), 0);
+	assert_int_equal(elfsym_open_mem(img, len, 0, &elf, &e), 0);
 	assert_int_equal(elfsym_section(&elf, ".gopclntab", &sec), 0);
 	off = (size_t)(sec.data - img);
 	elfsym_release(&elf);
@@ -427,7 +437,7 @@ static void test_damaged(void **state)
 		copy = xmalloc(len);
 		memcpy(copy, img, len);
 		memset(copy + off + 8 + 8 * w, 0xee, 8);
-		assert_int_equal(elfsym_open_mem(copy, len, &elf, &e), 0);
+		assert_int_equal(elfsym_open_mem(copy, len, 0, &elf, &e), 0);
 		rc = pclntab_open(&elf, &t, &e);
 		if (w == 1) { /* nfiles is not used */
 			assert_int_equal(rc, 0);
@@ -487,7 +497,7 @@ static void test_layouts(void **state)
 			}
 			img = pclntab_elf(seed + 1, slen - 1, !k, &len);
 			assert_non_null(img);
-			assert_int_equal(elfsym_open_mem(img, len, &elf, &e), 0);
+			assert_int_equal(elfsym_open_mem(img, len, 0, &elf, &e), 0);
 			assert_int_equal(elfsym_section(&elf, ".gopclntab", &sec), k ? -ENOENT : 0);
 			assert_int_equal(pclntab_open(&elf, &t, &e), 0);
 			assert_int_equal(pclntab_magic(t), magic[i]);
@@ -528,6 +538,147 @@ static void test_layouts(void **state)
 	free(sdir);
 }
 
+/* Zero, in a copy of a PIE, the moduledata words the reader uses (pcHeader,
+ * funcnametab, gofunc of Go 1.18/1.19): what a linker that leaves pointer
+ * words to R_X86_64_RELATIVE relocations writes on disk. The moduledata is
+ * the target of the relocation whose addend is the pclntab's address. */
+static uint64_t patch_va;
+
+static int zero_moduledata(uint8_t *img, size_t len)
+{
+	static const unsigned words[] = {0, 1, 38};
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff);
+	size_t i, k, zeroed = 0;
+
+	for (i = 0; i < eh->e_shnum; i++) {
+		const Elf64_Rela *r = (const Elf64_Rela *)(img + sh[i].sh_offset);
+
+		if (sh[i].sh_type != SHT_RELA)
+			continue;
+		for (k = 0; k < sh[i].sh_size / sizeof(*r); k++) {
+			size_t j, w;
+
+			if (ELF64_R_TYPE(r[k].r_info) != R_X86_64_RELATIVE ||
+			    (uint64_t)r[k].r_addend != patch_va)
+				continue;
+			for (w = 0; w < 3; w++) {
+				uint64_t va = r[k].r_offset + 8ull * words[w];
+
+				for (j = 0; j < eh->e_phnum; j++)
+					if (ph[j].p_type == PT_LOAD && va >= ph[j].p_vaddr &&
+					    va + 8 <= ph[j].p_vaddr + ph[j].p_filesz &&
+					    ph[j].p_offset + (va - ph[j].p_vaddr) + 8 <= len) {
+						memset(img + ph[j].p_offset + (va - ph[j].p_vaddr), 0, 8);
+						zeroed++;
+					}
+			}
+		}
+	}
+	return zeroed >= 3 ? 0 : -1;
+}
+
+/* The same answers, inlined frames included, when those words are 0 on
+ * disk and come from the relocations. */
+static void test_pie_relocations(void **state)
+{
+	char *bin = at_fmt("%s/gp_pie_s", dir), *zero = at_fmt("%s/gp_pie_zero", dir);
+	struct elfsym_sec sec;
+	struct gobin a, b;
+	size_t i, n, inl = 0;
+
+	(void)state;
+	gobin_open(&a, bin);
+	assert_int_equal(elfsym_section(&a.elf, ".data.rel.ro.gopclntab", &sec), 0);
+	patch_va = sec.addr;
+	assert_int_equal(at_patch_elf(bin, zero, zero_moduledata), 0);
+	gobin_open(&b, zero);
+	n = pclntab_nfunc(a.t);
+	for (i = 0; i + 1 < n; i++) {
+		uint64_t lo = pclntab_func_entry(a.t, i), hi = pclntab_func_entry(a.t, i + 1);
+		uint64_t pc;
+
+		for (pc = lo; pc < hi; pc += (hi - lo) / 8 + 1) {
+			struct pcln_frame fa[PCLNTAB_MAX_INLINE], fb[PCLNTAB_MAX_INLINE];
+			size_t na = pclntab_lookup(a.t, pc, fa, PCLNTAB_MAX_INLINE);
+			size_t nb = pclntab_lookup(b.t, pc, fb, PCLNTAB_MAX_INLINE), k;
+
+			assert_int_equal(na, nb);
+			for (k = 0; k < na; k++) {
+				assert_string_equal(fa[k].function, fb[k].function);
+				assert_int_equal(fa[k].line, fb[k].line);
+			}
+			inl += na > 1;
+		}
+	}
+	assert_true(inl > 100);
+	fprintf(stderr, "# PIE with moduledata words from relocations: same answers, "
+		"%zu with inlined frames\n", inl);
+	gobin_close(&a);
+	gobin_close(&b);
+	free(bin);
+	free(zero);
+}
+
+static uint64_t value_of(const char *text, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s ", key);
+	p = strstr(text, pat);
+	assert_non_null(p);
+	return strtoull(p + strlen(pat), NULL, 16);
+}
+
+/* cgo, linked by the external linker: C code is not in the pclntab, so it
+ * is named by ELF symbols (.symtab; stripped, .dynsym, where cgo exports
+ * its C functions). An address of the file that no table covers (its ELF
+ * header) stays unnamed but keeps its mapping. Go code is named either way. */
+static void test_cgo(void **state)
+{
+	static const char *const flags[2] = {"", "-ldflags='-s -w'"};
+	int v;
+
+	(void)state;
+	if (!at_have("gcc")) {
+		skip();
+		return;
+	}
+	for (v = 0; v < 2; v++) {
+		char *bin = at_fmt("%s/cgo%d", dir, v), *text;
+		char *argv[] = {bin, NULL};
+		struct at_child c = {0};
+		struct err e = {0};
+		struct symbolizer *s = symbolizer_new(&e);
+		struct sym_loc loc;
+
+		assert_int_equal(at_sh("GO111MODULE=off CGO_ENABLED=1 go build %s -o %s "
+				       "tests/agent/cgoprog/main.go", flags[v], bin), 0);
+		assert_int_equal(at_spawn(&c, argv), 0);
+		text = at_read_until_ready(&c);
+		assert_int_equal(symbolizer_user(s, c.pid, value_of(text, "go") + 4, &loc, &e), 0);
+		assert_true(loc.nframes >= 1);
+		assert_string_equal(loc.frames[loc.nframes - 1].function, "main.goWork");
+		assert_non_null(strstr(loc.frames[0].file, "cgoprog/main.go"));
+		assert_int_equal(symbolizer_user(s, c.pid, value_of(text, "c") + 4, &loc, &e), 0);
+		assert_non_null(loc.mapping);
+		assert_string_equal(loc.mapping->path, bin);
+		assert_int_equal(loc.nframes, 1);
+		assert_string_equal(loc.frames[0].function, "c_spin");
+		assert_int_equal(symbolizer_user(s, c.pid, 0x400010, &loc, &e), 0);
+		assert_non_null(loc.mapping);
+		assert_string_equal(loc.mapping->path, bin);
+		assert_int_equal(loc.nframes, 0);
+		assert_null(loc.frames);
+		at_finish(&c);
+		symbolizer_free(s);
+		free(text);
+		free(bin);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +688,8 @@ int main(void)
 		cmocka_unit_test(test_go120_binary),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_cgo),
+		cmocka_unit_test(test_pie_relocations),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

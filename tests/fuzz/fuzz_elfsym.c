@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!img)
 		return 0;
 	memcpy(img, data, size);
-	if (elfsym_open_mem(img, size, &elf, NULL)) {
+	if (elfsym_open_mem(img, size, 0, &elf, NULL)) {
 		free(img);
 		return 0;
 	}

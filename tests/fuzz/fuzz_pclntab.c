@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	img = pclntab_elf(data + 1, plen, !(data[0] & 1), &len);
 	if (!img)
 		return 0;
-	rc = elfsym_open_mem(img, len, &elf, NULL);
+	rc = elfsym_open_mem(img, len, 0, &elf, NULL);
 	if (rc) {
 		free(img);
 		return 0;

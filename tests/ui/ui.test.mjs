@@ -475,6 +475,10 @@ test('what changed: an injected regression ranks first with the numbers of /api/
     assert.equal(await rows.count(), rep.functions.length);
     const worst = await worstContrast({ root: '#what-changed', selectors: ['*'] });
     assert.ok(worst[0].r >= 4.5, `lowest contrast in the panel: ${JSON.stringify(worst)}`);
+    // beside the diff flame graph, and nothing spills sideways at 1280x800
+    const [pb, fb] = [await panel.boundingBox(), await page.locator('#diff-pane').boundingBox()];
+    assert.ok(pb.x >= fb.x + fb.width && Math.abs(pb.y - fb.y) < 40, `panel ${JSON.stringify(pb)} not beside the flame graph ${JSON.stringify(fb)}`);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the page is wider than 1280');
     await panel.scrollIntoViewIfNeeded();
     await shot('13-what-changed');
 

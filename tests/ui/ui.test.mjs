@@ -561,6 +561,14 @@ test('what changed: an injected regression ranks first with the numbers of /api/
     assert.equal(await pixelOf(chain.miss), 'rgb(228,228,228)', 'frames off the path are dimmed');
     assert.match(await page.locator('#diff-search-result').textContent(), new RegExp(`^Call path to ${target.injected.replace('.', '\\.')}: baseline`));
 
+    // a threshold out of range is refused in place: nothing is asked, the answer stays
+    await page.locator('#wc-threshold').fill('-3');
+    await page.locator('#wc-threshold').press('Enter');
+    assert.equal(await page.locator('#wc-threshold').getAttribute('aria-invalid'), 'true');
+    assert.match(await page.locator('#wc-threshold-help').textContent(), /from 0 to 100/);
+    assert.equal((await stateOf()).threshold, '1');
+    assert.equal(await panelState(), 'ready');
+
     // threshold and confidence: in the URL, and the panel answers as the API does
     await page.locator('#wc-threshold').fill('10');
     await page.locator('#wc-confidence').selectOption('0.9');

@@ -25,9 +25,8 @@ const pct = (v) => `${(100 * v).toFixed(2)}%`;
 const pp = (v) => `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(2)}`;
 const pathKey = (frames) => frames.join(';');
 
-function verdictBadge(v, tested = true) {
-  return el('span', { class: `verdict v-${v}`, 'data-verdict': v },
-    `${MARK[v] || ''} ${tested ? v : 'untested'}`);
+function verdictBadge(v) {
+  return el('span', { class: `verdict v-${v}`, 'data-verdict': v }, `${MARK[v] || ''} ${v}`);
 }
 
 // A change and its interval on a shared scale of ±max: zero, the
@@ -71,7 +70,7 @@ export class WhatChanged {
     this.threshold = el('input', { id: 'wc-threshold', type: 'number', min: '0', max: '100', step: '0.5', inputmode: 'decimal',
       'aria-describedby': 'wc-threshold-help' });
     this.confidence = el('select', { id: 'wc-confidence' });
-    const form = el('form', { class: 'wc-controls', 'aria-label': 'test settings' },
+    const form = el('form', { class: 'wc-controls', 'aria-label': 'test settings', novalidate: true },
       el('label', {}, 'Threshold ', this.threshold, ' pp'),
       el('label', {}, 'Confidence ', this.confidence),
       el('button', { type: 'submit', text: 'Apply' }));
@@ -100,20 +99,25 @@ export class WhatChanged {
     this.list = LISTS.includes(list) ? list : 'functions';
     this.flagged = !!flagged;
     this.flaggedBox.checked = this.flagged;
-    this.help.textContent = '';
+    this.invalid('');
+  }
+
+  // The threshold's validation message ('' for none).
+  invalid(msg) {
+    this.help.textContent = msg;
+    this.help.className = msg ? 'wc-help invalid' : 'wc-help';
+    if (msg) this.threshold.setAttribute('aria-invalid', 'true');
+    else this.threshold.removeAttribute('aria-invalid');
   }
 
   submit() {
     const t = this.threshold.value.trim();
     const n = Number(t);
     if (t === '' || !Number.isFinite(n) || n < 0 || n > 100) {
-      this.help.textContent = 'The threshold is a change of share in percentage points, from 0 to 100.';
-      this.help.className = 'wc-help invalid';
-      this.threshold.setAttribute('aria-invalid', 'true');
+      this.invalid('The threshold is a change of share in percentage points, from 0 to 100.');
       return;
     }
-    this.threshold.removeAttribute('aria-invalid');
-    this.help.textContent = '';
+    this.invalid('');
     this.opts.onControls({ threshold: String(n), confidence: this.confidence.value });
   }
 

@@ -479,6 +479,9 @@ static void start(struct scraper *s, struct unit *u)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "stackyard-scraper");
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	/* A Content-Length over the cap fails before any byte is read; the
+	 * write callback still caps bodies without one (and decompressed). */
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SCRAPE_MAX_BODY);
 	set_auth(u, c);
 	set_tls(u->job, c);
 	set_server_name(u, c);
@@ -499,7 +502,7 @@ static void finish(struct scraper *s, CURL *c, CURLcode res)
 
 	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&u);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (u->too_big)
+	if (u->too_big || res == CURLE_FILESIZE_EXCEEDED)
 		snprintf(msg, sizeof(msg), "response larger than %u bytes", SCRAPE_MAX_BODY);
 	else if (res != CURLE_OK)
 		snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(res));

@@ -12,6 +12,8 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 BASEFLAGS := -std=gnu11 $(WARN) -fno-omit-frame-pointer -D_GNU_SOURCE -MMD -MP
 LIBS    := -ldeflate -lxxhash -lzstd -lsqlite3 -lmicrohttpd -lcurl -lyaml -lm -lpthread
+LIBS    += -lelf -liberty # the agent's symbolizer: ELF symbols, C++/Rust demangling
+LIBS    += -ljansson # regress: the CLI reads the server's JSON report
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
 
 BUILD   ?= build
@@ -19,6 +21,14 @@ BIN     ?= bin
 SAN     :=
 
 LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+# The web UI (src/ui/web/* and uPlot from npm, pinned in src/ui/package-lock.json)
+# becomes one generated C file, compiled and linked like any other source.
+UI_GEN  := $(BUILD)/gen/ui_assets.c
+UI_WEB  := $(sort $(wildcard src/ui/web/*))
+UI_NPM  := src/ui/node_modules/.package-lock.json
+UI_VENDOR := src/ui/node_modules/uplot/dist/uPlot.iife.min.js src/ui/node_modules/uplot/dist/uPlot.min.css
+UI_EMBED_SRC := src/ui/gen/embed.c src/base/buf.c src/base/err.c src/base/file.c src/base/xalloc.c
+LIB_SRC += $(UI_GEN)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/*/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
@@ -73,6 +83,28 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 tools: $(TOOL_BIN)
+
+# npm ci when node_modules is missing or older than the lock file.
+$(UI_NPM): src/ui/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to install uPlot for the web UI: run scripts/deps.sh" >&2; exit 1; }
+	cd src/ui && npm ci --no-audit --no-fund
+	@touch $@
+$(UI_VENDOR): $(UI_NPM)
+
+$(BUILD)/ui_embed: $(UI_EMBED_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -o $@ $^ -ldeflate -lxxhash
+
+# The list of web files: regenerate when a file is added or removed.
+$(BUILD)/gen/ui_files.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(UI_WEB)' | cmp -s - $@ || echo '$(UI_WEB)' > $@
+
+$(UI_GEN): $(BUILD)/ui_embed $(UI_WEB) $(UI_VENDOR) $(BUILD)/gen/ui_files.stamp
+	@mkdir -p $(dir $@)
+	$(BUILD)/ui_embed -o $@ -i $(CURDIR)/src/ui/ui.h /=src/ui/web/index.html \
+		$(foreach f,$(filter-out %/index.html,$(UI_WEB)),/ui/$(notdir $(f))=$(f)) \
+		$(foreach f,$(UI_VENDOR),/ui/vendor/$(notdir $(f))=$(f))
 
 # The test runner prints one summary line: "N passed, N failed".
 test: deps

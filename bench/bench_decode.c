@@ -23,27 +23,13 @@
 #include "../src/pprof/decode.h"
 #include "../src/pprof/profile.h"
 #include "../src/query/top.h"
+#include "bench.h"
 
 struct input {
 	const char *path;
 	uint8_t *data;
 	size_t len;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* One pass; returns its wall time, or a negative value on error. Counts
  * samples into *nsamples and keeps top rows' count in *nrows. */

@@ -56,6 +56,7 @@
 #include "../src/query/selector.h"
 #include "../src/query/stacktree.h"
 #include "../src/store/store.h"
+#include "bench.h"
 
 #define SEC STORE_NS_PER_SEC
 #define HOUR (3600 * SEC)
@@ -86,21 +87,6 @@ struct ingest_stats {
 	int decode;               /* decode_secs is meaningful */
 	uint64_t profiles, samples, gz, appends;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void die(const char *what, const struct err *e)
 {
@@ -369,6 +355,12 @@ static int64_t rows_in(const struct opts *o, const struct timeline *tl, int64_t 
 	return n * o->series;
 }
 
+/* The merge queries, each ending at END. */
+static const struct {
+	const char *name;
+	int64_t span;
+} ranges[] = {{"1h", HOUR}, {"24h", DAY}, {"7d", 7 * DAY}};
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_store [--series S] [--programs G] [--hours H] [--interval SEC]\n"
@@ -518,16 +510,12 @@ int main(int argc, char **argv)
 	if (selector_parse(CPU_TYPE "{}", strlen(CPU_TYPE "{}"), &sel, &e) < 0)
 		die("selector", &e);
 	{
-		static const struct {
-			const char *name;
-			int64_t span;
-		} q[] = {{"1h", HOUR}, {"24h", DAY}, {"7d", 7 * DAY}};
 		int64_t covered = tl.end - tl.old_from;
-		for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-			int64_t from = tl.end - q[i].span;
-			if (q[i].span > covered + HOUR / 60)
+		for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+			int64_t from = tl.end - ranges[i].span;
+			if (ranges[i].span > covered + HOUR / 60)
 				continue;
-			query(st, sel, q[i].name, from, tl.end, rows_in(&o, &tl, from, tl.end),
+			query(st, sel, ranges[i].name, from, tl.end, rows_in(&o, &tl, from, tl.end),
 			      expected(in, nin, &o, &tl, from, tl.end), o.runs);
 		}
 		for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
@@ -555,17 +543,13 @@ int main(int argc, char **argv)
 	}
 	printf("reopen with warm-up of the last 7 d: ready %.3f s after opening\n", now() - t0);
 	{
-		static const struct {
-			const char *name;
-			int64_t span;
-		} q[] = {{"1h", HOUR}, {"24h", DAY}, {"7d", 7 * DAY}};
 		int64_t covered = tl.end - tl.old_from;
-		for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-			int64_t from = tl.end - q[i].span;
+		for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+			int64_t from = tl.end - ranges[i].span;
 			size_t nodes = 0;
-			if (q[i].span > covered + HOUR / 60)
+			if (ranges[i].span > covered + HOUR / 60)
 				continue;
-			printf("merge %-6s first after warm-up %7.3f s\n", q[i].name,
+			printf("merge %-6s first after warm-up %7.3f s\n", ranges[i].name,
 			       merge_once(st, sel, from, tl.end, expected(in, nin, &o, &tl, from, tl.end),
 					  &nodes));
 		}

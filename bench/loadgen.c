@@ -48,6 +48,7 @@
 #include "../src/base/xalloc.h"
 #include "../src/pprof/decode.h"
 #include "../src/pprof/profile.h"
+#include "bench.h"
 
 #define PROFILE_TYPE "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 #define MAX_STATUS 600
@@ -305,13 +306,6 @@ static double server_cpu(void)
 	if (!p || sscanf(p, "%lu %lu", &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static double pct(const double *v, size_t n, double p)

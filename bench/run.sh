@@ -6,6 +6,7 @@
 #   2. pprof merge: stackyard pprof merge -o OUT FILES
 #                                        vs  go tool pprof -proto FILES > OUT
 #   3. bench_decode: in-process pprof_decode, and decode + top, over FILES
+#   then bench/store.sh, bench/server.sh and bench/ui.sh (the web UI in chromium)
 #
 # FILES are NPROF profiles from tests/tools/genprof (seeds 1..NPROF, SAMPLES
 # samples, depth DEPTH), generated once and cached in $BUILD/bench-data.
@@ -137,7 +138,24 @@ echo "-- 3. in-process decode (bench/bench_decode.c, one thread, $PASSES passes)
 echo "  \$ $BENCH_DECODE -n $PASSES FILES"
 "$BENCH_DECODE" -n "$PASSES" "${FILES[@]}" | sed 's/^/  /'
 
+# --- 4. symbolizer -------------------------------------------------------------
+# The agent's symbolizer on big Go binaries (the go tool; docker, a Go 1.20+
+# binary, where installed) and libc's ELF symbols.
+BENCH_SYM="$BUILD/bench/bench_symbolize"
+if [ -x "$BENCH_SYM" ]; then
+	echo
+	echo "-- 4. symbolization (bench/bench_symbolize.c, one thread)"
+	for b in "$(command -v "$GO")" /usr/local/bin/docker /usr/lib/x86_64-linux-gnu/libc.so.6; do
+		[ -x "$b" ] || continue
+		echo "  \$ $BENCH_SYM $b"
+		"$BENCH_SYM" "$b" | sed 's/^/  /'
+	done
+fi
+
 echo
 BUILD="$BUILD" BIN="$BIN" bash bench/store.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/reopen.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/server.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/scrape.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/ui.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/regress.sh

@@ -11,6 +11,7 @@ PKGS=(
 	libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev
 	golang-go python3 python3-pytest curl sqlite3
 	libbpf-dev bpftool libelf-dev # the eBPF agent (CO-RE, skeleton, ELF symbols)
+	libiberty-dev # the agent demangles C++ and Rust names with cplus_demangle
 	chromium fonts-dejavu-core # UI tests drive headless Chromium through playwright-core
 )
 

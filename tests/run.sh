@@ -2,6 +2,7 @@
 # Runs every test tier and ends with one summary line, "N passed, N failed".
 #   unit:        each build/tests/*/test_* binary (cmocka)
 #   integration: pytest against the real bin/stackyard on loopback
+#   ui:          browser tests of the web UI (tests/ui/run.sh)
 #   fuzz smoke:  each libFuzzer target for FUZZ_SMOKE seconds (0 = skip,
 #                which `make check` uses since it already runs sanitized)
 # Environment: BUILD, BIN, PYTHON, FUZZ_SMOKE.
@@ -54,6 +55,22 @@ if [ -d tests/integration ]; then
 	failed=$((failed + f + e))
 	[ $((f + e)) -ne 0 ] && failures+=("integration")
 	rm -f "$log"
+fi
+
+# Browser tests of the web UI; tests/ui/run.sh ends with "ui: N passed, N failed"
+# (and skips, saying why, only where node or chromium is missing).
+if [ -f tests/ui/run.sh ]; then
+	out=$(BIN="$BIN" BUILD="$BUILD" bash tests/ui/run.sh 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	line=$(printf '%s\n' "$out" | grep -E '^ui: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+	p=$(printf '%s' "$line" | sed -n 's/^ui: \([0-9]*\) passed.*/\1/p')
+	f=$(printf '%s' "$line" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
+	p=${p:-0}; f=${f:-0}
+	if [ -z "$line" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then f=$((f + 1)); fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -ne 0 ] && failures+=("ui")
 fi
 
 if [ "$FUZZ_SMOKE" != 0 ]; then

@@ -27,5 +27,6 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_pprof(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_regress(int argc, char **argv);
 
 #endif

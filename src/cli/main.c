@@ -25,6 +25,7 @@ static const struct cli_cmd commands[] = {
 	{"pprof", cmd_pprof, "offline tools on pprof files: top, merge, convert"},
 	{"push", cmd_push, "upload pprof files to a server"},
 	{"query", cmd_query, "run a query on a server: top, folded, pprof, flame graph"},
+	{"regress", cmd_regress, "which functions and call paths regressed: base vs target"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 	{NULL, NULL, NULL},

@@ -16,11 +16,15 @@
 #include "../pprof/encode.h"
 #include "../pprof/folded.h"
 #include "../query/flamegraph.h"
+#include "../query/sandwich.h"
 #include "../query/selector.h"
 #include "../query/stacktree.h"
 #include "../query/top.h"
 #include "../scrape/scrape.h"
+#include "../ui/ui.h"
 #include "api.h"
+#include "api_regress.h"
+#include "debug.h"
 #include "metrics.h"
 
 #define HOUR_NS (3600 * STORE_NS_PER_SEC)
@@ -45,7 +49,7 @@ static void h_ready(struct http_req *r, struct http_resp *w)
 {
 	struct api *a = r->app;
 
-	if (!a->ready) {
+	if (!__atomic_load_n(&a->ready, __ATOMIC_ACQUIRE)) {
 		http_error(w, 503, "starting or stopping");
 		return;
 	}
@@ -60,6 +64,19 @@ static void h_metrics(struct http_req *r, struct http_resp *w)
 
 	w->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	metrics_write(a->metrics, store_stats(a->store, &st, &e) < 0 ? NULL : &st, &w->body);
+	scraper_metrics_write(a->scraper, &w->body);
+}
+
+static void h_reload(struct http_req *r, struct http_resp *w)
+{
+	struct err e = {0};
+
+	if (server_reload(r->app, &e) < 0) {
+		http_error(w, 400, "reload failed, the running configuration stays: %s", e.msg);
+		return;
+	}
+	http_json(w);
+	buf_puts(&w->body, "{\"status\":\"reloaded\"}\n");
 }
 
 /* ---- ingest --------------------------------------------------------------- */
@@ -514,13 +531,14 @@ static void ptype_split(const char *id, struct ptype *t)
 	}
 }
 
-enum { QF_FLAME, QF_TOP, QF_FOLDED, QF_PPROF };
+enum { QF_FLAME, QF_TOP, QF_FOLDED, QF_PPROF, QF_SANDWICH };
 
 static int query_format(const char *f)
 {
 	static const struct { const char *name; int fmt; } fmts[] = {
 		{"flamegraph", QF_FLAME}, {"json", QF_FLAME}, {"top", QF_TOP},
 		{"folded", QF_FOLDED}, {"collapsed", QF_FOLDED}, {"pprof", QF_PPROF},
+		{"sandwich", QF_SANDWICH},
 	};
 	size_t i;
 
@@ -614,6 +632,27 @@ static int max_nodes_arg(struct http_req *r, size_t *out, struct http_resp *w)
 	return 0;
 }
 
+/* format=sandwich needs function=NAME (a frame name, at most 4 KiB). */
+static const char *sandwich_arg(struct http_req *r, struct http_resp *w)
+{
+	const char *fn = http_arg(r, "function");
+
+	if (!fn || !*fn || strlen(fn) > 4096) {
+		http_error(w, 400, "format=sandwich needs function=NAME (at most 4096 bytes)");
+		return NULL;
+	}
+	return fn;
+}
+
+static void sandwich_reply(struct stacktree *t, const struct ptype *pt, size_t max_nodes,
+			   const char *fn, struct http_resp *w)
+{
+	struct flamegraph_meta meta = {pt->part[1], pt->part[2], max_nodes};
+
+	http_json(w);
+	sandwich_write_json(t, fn, strlen(fn), &meta, &w->body);
+}
+
 static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_t until,
 		   struct selector *sel)
 {
@@ -623,11 +662,14 @@ static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_
 	struct ptype pt;
 	struct err e = {0};
 	size_t max_nodes;
+	const char *fn = NULL;
 
 	if (fmt < 0) {
-		http_error(w, 400, "format must be flamegraph, top, folded or pprof");
+		http_error(w, 400, "format must be flamegraph, top, folded, pprof or sandwich");
 		return;
 	}
+	if (fmt == QF_SANDWICH && !(fn = sandwich_arg(r, w)))
+		return;
 	if (max_nodes_arg(r, &max_nodes, w) < 0)
 		return;
 	if (fmt == QF_PPROF) {
@@ -639,7 +681,10 @@ static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_
 		http_error(w, e.code == -EINVAL ? 400 : 500, "%s", e.msg);
 	} else {
 		ptype_split(sel->profile_type, &pt);
-		render(t, &pt, fmt, max_nodes, w);
+		if (fmt == QF_SANDWICH)
+			sandwich_reply(t, &pt, max_nodes, fn, w);
+		else
+			render(t, &pt, fmt, max_nodes, w);
 	}
 	stacktree_free(t);
 }
@@ -835,10 +880,7 @@ static void h_targets(struct http_req *r, struct http_resp *w)
 	struct api *a = r->app;
 
 	http_json(w);
-	if (a->scraper)
-		scraper_targets_json(a->scraper, &w->body);
-	else
-		buf_puts(&w->body, "{\"targets\":[]}\n");
+	scraper_targets_json(a->scraper, &w->body);
 }
 
 const struct http_route server_routes[] = {
@@ -852,9 +894,17 @@ const struct http_route server_routes[] = {
 	{"GET", "/api/v1/range", h_range, "range"},
 	{"GET", "/api/v1/profile", h_profile, "profile"},
 	{"GET", "/api/v1/diff", h_diff, "diff"},
+	{"GET", "/api/v1/regress", api_regress, "regress"},
 	{"GET", "/api/v1/targets", h_targets, "targets"},
 	{"GET", "/metrics", h_metrics, "metrics"},
 	{"GET", "/-/healthy", h_healthy, "healthy"},
 	{"GET", "/-/ready", h_ready, "ready"},
+	{"POST", "/-/reload", h_reload, "reload"},
+	{"GET", "/debug/pprof/", debug_pprof_index, "debug_pprof"},
+	{"GET", "/debug/pprof", debug_pprof_index, "debug_pprof"},
+	{"GET", "/debug/pprof/profile", debug_pprof_profile, "debug_pprof_profile"},
+	{"GET", "/debug/pprof/cmdline", debug_pprof_cmdline, "debug_pprof"},
+	{"GET", "/debug/pprof/*", debug_pprof_other, "debug_pprof"},
+	UI_ROUTES,
 	{NULL, NULL, NULL, NULL},
 };

@@ -58,6 +58,7 @@ void http_error(struct http_resp *w, int status, const char *fmt, ...)
 	w->status = status;
 	w->content_type = "application/json";
 	w->content_encoding = NULL;
+	memset(w->headers, 0, sizeof(w->headers));
 }
 
 const char *http_arg(const struct http_req *r, const char *name)
@@ -100,7 +101,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct http_resp *w)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
-	size_t len = w->body.len;
+	size_t len = w->body.len, i;
 	void *data = buf_detach(&w->body, NULL);
 
 	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -112,6 +113,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct http_resp *w)
 				w->content_type ? w->content_type : "text/plain; charset=utf-8");
 	if (w->content_encoding)
 		MHD_add_response_header(resp, "Content-Encoding", w->content_encoding);
+	for (i = 0; i < HTTP_MAX_HEADERS && w->headers[i].name; i++)
+		MHD_add_response_header(resp, w->headers[i].name, w->headers[i].value);
 	ret = MHD_queue_response(c, (unsigned)w->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -250,8 +253,10 @@ int http_start(const struct http_config *cfg, const struct http_route *routes, v
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
+	/* poll(), not select(): a scraping server holds thousands of sockets,
+	 * and select() refuses any descriptor past FD_SETSIZE (1024). */
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	int rc;
 
 	*out = NULL;

@@ -29,11 +29,20 @@ struct http_req {
 	const char *path_arg;   /* {name} of /api/v1/labels/{name}/values */
 };
 
+struct http_header {
+	const char *name, *value;
+};
+
+#define HTTP_MAX_HEADERS 6
+
 struct http_resp {
 	int status;
 	const char *content_type;
 	struct buf body;
 	const char *content_encoding;   /* e.g. "gzip"; NULL for none */
+	/* More headers (ETag, Cache-Control, ...): static strings; the
+	 * list ends at the first NULL name. */
+	struct http_header headers[HTTP_MAX_HEADERS];
 };
 
 typedef void (*http_handler)(struct http_req *r, struct http_resp *w);

@@ -1556,6 +1556,26 @@ static void map_paths(struct rcache *c, struct block_paths *p, uint32_t nn)
 	c->ngpath = nn;
 }
 
+/* Opens a read transaction and brings the block's reader cache up to it.
+ * On success the transaction is open (end it with COMMIT) and *nn and
+ * *nstrs are the node and string counts the cache had under it. */
+static int reader_begin(struct block_reader *r, size_t *nn, uint32_t *nstrs, struct err *e)
+{
+	struct rcache *c = &r->b->r;
+	int rc;
+
+	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+		return rc;
+	pthread_mutex_lock(&c->mu);
+	rc = rcache_refresh(r, e);
+	*nn = c->nnodes;
+	*nstrs = c->nstrs;
+	pthread_mutex_unlock(&c->mu);
+	if (rc < 0)
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
 int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 		       const uint32_t *ids, size_t n, int64_t from, int64_t until,
 		       struct block_acc *out, struct err *e)
@@ -1563,20 +1583,15 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 	struct rcache *c = &r->b->r;
 	int64_t *acc = NULL;
 	size_t nn, ntree, i;
+	uint32_t nstrs;
 	int rc;
 
 	if (!n)
 		return 0;
-	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+	if ((rc = reader_begin(r, &nn, &nstrs, e)) < 0)
 		return rc;
-	pthread_mutex_lock(&c->mu);
-	rc = rcache_refresh(r, e);
-	nn = c->nnodes;
-	pthread_mutex_unlock(&c->mu);
-	if (!rc) {
-		acc = xcalloc(nn, sizeof(*acc));
-		rc = accumulate(r, ids, n, from, until, acc, nn, e);
-	}
+	acc = xcalloc(nn, sizeof(*acc));
+	rc = accumulate(r, ids, n, from, until, acc, nn, e);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (!rc) {
 		pthread_mutex_lock(&c->mu);
@@ -1601,25 +1616,22 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct err *e)
 {
 	struct rcache *c = &r->b->r;
-	uint32_t *ids = NULL;
-	size_t n;
+	uint32_t *ids = NULL, nstrs;
+	size_t n, nn;
 	int rc;
 
 	if ((rc = block_reader_series(r, NULL, &ids, &n, NULL, NULL, e)) < 0)
 		return rc;
 	free(ids);
-	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+	if ((rc = reader_begin(r, &nn, &nstrs, e)) < 0)
 		return rc;
-	pthread_mutex_lock(&c->mu);
-	rc = rcache_refresh(r, e);
-	if (!rc) {
-		pthread_mutex_lock(&paths->mu);
-		map_paths(c, paths, c->nnodes);
-		pthread_mutex_unlock(&paths->mu);
-	}
-	pthread_mutex_unlock(&c->mu);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-	return rc;
+	pthread_mutex_lock(&c->mu);
+	pthread_mutex_lock(&paths->mu);
+	map_paths(c, paths, (uint32_t)nn);
+	pthread_mutex_unlock(&paths->mu);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
 }
 
 void block_paths_init(struct block_paths *p)
@@ -2120,6 +2132,132 @@ int block_reader_count(struct block_reader *r, uint64_t *series, uint64_t *profi
 		rc = sql_err(e, r->db, rc, "count");
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- reader: one profile at a time ------------------------------------- */
+
+/* Per-call state of block_reader_profiles: where each block node and each
+ * frame string landed in the caller's tree (index + 1; 0 = not yet). */
+struct pmap {
+	uint32_t *out_of, *name_of, *chain;
+	size_t cap_chain, nstrs;
+	uint32_t *nodes;
+	int64_t *values;
+};
+
+/* The caller's node for block node i (c->mu held). Walks up to the first
+ * mapped ancestor, then down again adding each location's frames. */
+static uint32_t pmap_node(struct rcache *c, struct pmap *m, struct stacktree *t, uint32_t i)
+{
+	size_t depth = 0;
+	uint32_t g, f;
+
+	while (i && !m->out_of[i]) {
+		XGROW(m->chain, m->cap_chain, depth + 1);
+		m->chain[depth++] = i;
+		i = c->parent[i];
+	}
+	g = i ? m->out_of[i] - 1 : 0;
+	while (depth--) {
+		uint32_t k = m->chain[depth], loc = c->loc[k];
+		for (f = c->frame_off[loc]; f < c->frame_off[loc + 1]; f++) {
+			uint32_t s = c->frames[f];
+			if (!m->name_of[s])
+				m->name_of[s] = stacktree_name(t, c->strs[s].ptr, c->strs[s].len) + 1;
+			g = stacktree_child(t, g, m->name_of[s] - 1);
+		}
+		m->out_of[k] = g + 1;
+	}
+	return g;
+}
+
+/* Maps one row's pairs and hands them to cb. */
+static int profile_row(struct block_reader *r, struct pmap *m, size_t nn, struct stacktree *t,
+		       uint32_t series, int64_t ts, const uint8_t *bl, size_t len,
+		       block_profile_cb cb, void *ctx, struct err *e)
+{
+	struct rcache *c = &r->b->r;
+	struct blob_pair *pairs;
+	size_t n, i;
+	int rc;
+
+	if ((rc = blob_decode(&r->bc, bl, len, &pairs, &n, e)) < 0)
+		return rc;
+	m->nodes = xrealloc(m->nodes, (n + 1) * sizeof(*m->nodes));
+	m->values = xrealloc(m->values, (n + 1) * sizeof(*m->values));
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < n && !rc; i++) {
+		if (pairs[i].node >= nn) {
+			rc = err_set(e, -EUCLEAN, "blob names stack node %u past the stack table",
+				     pairs[i].node);
+			break;
+		}
+		m->nodes[i] = pmap_node(c, m, t, pairs[i].node);
+		m->values[i] = pairs[i].value;
+	}
+	pthread_mutex_unlock(&c->mu);
+	free(pairs);
+	if (!rc && cb(ctx, series, ts, m->nodes, m->values, n) != 0)
+		rc = err_set(e, -ECANCELED, "stopped by the caller");
+	return rc;
+}
+
+static int profile_rows(struct block_reader *r, struct pmap *m, size_t nn, const uint32_t *ids,
+			size_t n, int64_t from, int64_t until, struct stacktree *t,
+			block_profile_cb cb, void *ctx, struct err *e)
+{
+	struct piece raw = {0, 0, from, until};
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	if ((rc = piece_stmt(r, &raw, "ts, blob", &st, e)) < 0)
+		return rc;
+	for (i = 0; i < n && !rc; i++) {
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, from);
+		sqlite3_bind_int64(st, 3, until);
+		while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			rc = profile_row(r, m, nn, t, ids[i], sqlite3_column_int64(st, 0),
+					 sqlite3_column_blob(st, 1),
+					 (size_t)sqlite3_column_bytes(st, 1), cb, ctx, e);
+		if (rc == SQLITE_DONE)
+			rc = 0;
+		else if (rc > 0)
+			rc = sql_err(e, r->db, rc, "read profiles");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int block_reader_profiles(struct block_reader *r, const uint32_t *ids, size_t n, int64_t from,
+			  int64_t until, struct stacktree *paths, block_profile_cb cb, void *ctx,
+			  struct err *e)
+{
+	struct pmap m = {0};
+	uint32_t nstrs;
+	size_t nn;
+	int rc;
+
+	if (!n)
+		return 0;
+	if ((rc = reader_begin(r, &nn, &nstrs, e)) < 0)
+		goto out;
+	m.nstrs = nstrs;
+	m.out_of = xcalloc(nn + 1, sizeof(*m.out_of));
+	m.name_of = xcalloc(m.nstrs + 1, sizeof(*m.name_of));
+	rc = profile_rows(r, &m, nn, ids, n, from, until, paths, cb, ctx, e);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+out:
+	if (rc < 0 && rc != -ECANCELED)
+		err_prefix(e, "%s", r->b->path);
+	free(m.out_of);
+	free(m.name_of);
+	free(m.chain);
+	free(m.nodes);
+	free(m.values);
 	return rc;
 }
 

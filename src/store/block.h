@@ -143,6 +143,17 @@ void block_locs_render(struct block_locs *l, const struct block_acc *acc,
 int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
 		       int64_t from, int64_t until, int64_t step, int64_t *sums,
 		       size_t nsteps, struct err *e);
+/* Visits each stored profile (raw rows, never roll-ups) of series ids[]
+ * in [from, until), series by series, in time order. cb gets the series
+ * id, the timestamp and the profile's (node, value) pairs, with nodes in
+ * paths: a stacktree of the caller's, grown with one node per frame-name
+ * path (values are not added to it). A node may repeat within one call.
+ * A nonzero return from cb stops the walk with -ECANCELED. */
+typedef int (*block_profile_cb)(void *ctx, uint32_t series, int64_t ts, const uint32_t *nodes,
+				const int64_t *values, size_t n);
+int block_reader_profiles(struct block_reader *r, const uint32_t *ids, size_t n, int64_t from,
+			  int64_t until, struct stacktree *paths, block_profile_cb cb, void *ctx,
+			  struct err *e);
 /* Number of profile rows (for stats). */
 int block_reader_count(struct block_reader *r, uint64_t *series, uint64_t *profiles,
 		       int64_t *min_ts, int64_t *max_ts, struct err *e);

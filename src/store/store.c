@@ -87,3 +87,13 @@ int store_stats(struct store *s, struct store_stats *st, struct err *e)
 {
 	return OPS(s)->stats(s, st, e);
 }
+
+int store_profiles(struct store *s, const struct selector *sel, int64_t from, int64_t until,
+		   struct stacktree *paths, store_profile_cb cb, void *ctx, struct err *e)
+{
+	if (!sel || !sel->profile_type)
+		return err_set(e, -EINVAL, "profiles needs a profile type, e.g. process_cpu:cpu:nanoseconds:cpu:nanoseconds{...}");
+	if (!OPS(s)->profiles)
+		return err_set(e, -ENOTSUP, "the %s store cannot list single profiles", OPS(s)->name);
+	return OPS(s)->profiles(s, sel, from, until, paths, cb, ctx, e);
+}

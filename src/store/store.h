@@ -75,6 +75,11 @@ typedef int (*store_series_cb)(void *ctx, const struct store_series_info *s);
 typedef int (*store_string_cb)(void *ctx, const char *s);
 typedef int (*store_range_cb)(void *ctx, const struct store_series_info *group,
 			      const struct store_point *pts, size_t n);
+/* One stored profile (store_profiles): its series, its timestamp and its
+ * stacks as (node, value) pairs, nodes being ids in the caller's paths
+ * tree. A node may appear more than once: add the values. */
+typedef int (*store_profile_cb)(void *ctx, const struct store_series_info *s, int64_t ts,
+				const uint32_t *nodes, const int64_t *values, size_t n);
 
 struct store_ops {
 	const char *name;
@@ -98,6 +103,9 @@ struct store_ops {
 		     store_range_cb cb, void *ctx, struct err *e);
 	int (*maintain)(struct store *s, int64_t now, struct err *e);
 	int (*stats)(struct store *s, struct store_stats *st, struct err *e);
+	int (*profiles)(struct store *s, const struct selector *sel, int64_t from,
+			int64_t until, struct stacktree *paths, store_profile_cb cb,
+			void *ctx, struct err *e);
 	int (*merge_pprof)(struct store *s, const struct selector *sel, int64_t from,
 			   int64_t until, struct pprof_profile **out, struct err *e);
 };
@@ -141,6 +149,16 @@ int store_range(struct store *s, const struct selector *sel, int64_t from, int64
 /* Seals windows past their grace, builds roll-ups, applies retention. */
 int store_maintain(struct store *s, int64_t now, struct err *e);
 int store_stats(struct store *s, struct store_stats *st, struct err *e);
+/* Visits every stored profile (never a roll-up) of the selected series in
+ * [from, until), one callback each, for statistics that need the spread
+ * between profiles. Stacks become nodes of paths (one node per frame-name
+ * path, root first, as store_merge builds them; paths only grows, and its
+ * values are left alone), so that every profile of every block speaks of
+ * the same path by the same node id. Order: unspecified. The selector must
+ * name a profile type. A nonzero return from cb stops the visit:
+ * -ECANCELED. */
+int store_profiles(struct store *s, const struct selector *sel, int64_t from, int64_t until,
+		   struct stacktree *paths, store_profile_cb cb, void *ctx, struct err *e);
 
 /* Every store begins with this header. */
 struct store_base {

@@ -893,6 +893,69 @@ static int sq_range(struct store *st, const struct selector *sel, int64_t from, 
 	return rc;
 }
 
+/* ---- profiles: one at a time, for statistics over profiles --------------- */
+
+struct profiles_q {
+	const struct selector *sel;
+	int64_t from, until;
+	struct stacktree *paths;
+	store_profile_cb cb;
+	void *ctx;
+	struct store_series_info *info;  /* per series of the current block */
+	size_t ninfo, cap;
+	const uint32_t *ids;
+};
+
+/* Series info points into the block's reader cache, which stays put while
+ * the block is in our snapshot (labels of a known series never move). */
+static int profiles_series_cb(void *ctx, const struct store_series_info *info)
+{
+	struct profiles_q *q = ctx;
+
+	XGROW(q->info, q->cap, q->ninfo + 1);
+	q->info[q->ninfo++] = *info;
+	return 0;
+}
+
+static int profiles_row_cb(void *ctx, uint32_t series, int64_t ts, const uint32_t *nodes,
+			   const int64_t *values, size_t n)
+{
+	struct profiles_q *q = ctx;
+	size_t i;
+
+	for (i = 0; i < q->ninfo && q->ids[i] != series; i++)
+		;
+	return i == q->ninfo ? -EUCLEAN : q->cb(q->ctx, &q->info[i], ts, nodes, values, n);
+}
+
+static int profiles_block(struct block_reader *r, void *ctx, struct err *e)
+{
+	struct profiles_q *q = ctx;
+	uint32_t *ids;
+	size_t n;
+	int rc;
+
+	q->ninfo = 0;
+	rc = block_reader_series(r, q->sel, &ids, &n, profiles_series_cb, q, e);
+	q->ids = ids;
+	if (!rc)
+		rc = block_reader_profiles(r, ids, n, q->from, q->until, q->paths, profiles_row_cb,
+					   q, e);
+	free(ids);
+	return rc;
+}
+
+static int sq_profiles(struct store *st, const struct selector *sel, int64_t from,
+		       int64_t until, struct stacktree *paths, store_profile_cb cb, void *ctx,
+		       struct err *e)
+{
+	struct profiles_q q = {sel, from, until, paths, cb, ctx, NULL, 0, 0, NULL};
+	int rc = each_block((struct sqstore *)st, from, until, profiles_block, &q, e);
+
+	free(q.info);
+	return rc;
+}
+
 /* ---- maintenance and stats ---------------------------------------------- */
 
 static int seal_due(struct sqstore *s, int64_t now, struct err *e)
@@ -996,5 +1059,6 @@ const struct store_ops store_sqlite_ops = {
 	.range = sq_range,
 	.maintain = sq_maintain,
 	.stats = sq_stats,
+	.profiles = sq_profiles,
 	.merge_pprof = sq_merge_pprof,
 };

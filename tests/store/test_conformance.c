@@ -908,6 +908,130 @@ static void test_merge_pprof_old_block(void **state)
 	pprof_free(p);
 }
 
+/* ---- profiles: one stored profile at a time ------------------------------ */
+
+struct visit {
+	struct stacktree *paths;
+	const struct pprof_profile *want[8]; /* by visit, matched on ts */
+	int64_t ts[8];
+	size_t n, seen, stop_after;
+	int bad;
+};
+
+/* Folded text of one visited profile: its pairs as stacks of paths. */
+static char *visited_folded(struct stacktree *paths, const uint32_t *nodes, const int64_t *values,
+			    size_t n)
+{
+	struct stacktree *t = stacktree_new();
+	const struct stacktree_node *nd;
+	struct buf b = BUF_INIT;
+	uint32_t names[256];
+	size_t nn, i, d;
+
+	nd = stacktree_nodes(paths, &nn);
+	for (i = 0; i < n; i++) {
+		uint32_t v = nodes[i];
+		assert_true(v < nn);
+		for (d = 0; v; v = nd[v].parent) {
+			size_t len;
+			const char *s = stacktree_name_str(paths, nd[v].name, &len);
+			assert_true(d < 256);
+			names[d++] = stacktree_name(t, s, len);
+		}
+		/* names[] is leaf first; stacktree_add wants root first. */
+		{
+			size_t k;
+			for (k = 0; k < d / 2; k++) {
+				uint32_t x = names[k];
+				names[k] = names[d - 1 - k];
+				names[d - 1 - k] = x;
+			}
+		}
+		stacktree_add(t, names, d, values[i]);
+	}
+	stacktree_write_folded(t, &b);
+	stacktree_free(t);
+	return (char *)buf_detach(&b, NULL);
+}
+
+static int visit_cb(void *ctx, const struct store_series_info *s, int64_t ts, const uint32_t *nodes,
+		    const int64_t *values, size_t n)
+{
+	struct visit *v = ctx;
+	char *got, *want;
+	size_t i;
+
+	if (v->stop_after && v->seen == v->stop_after)
+		return -1;
+	v->seen++;
+	if (strcmp(s->profile_type, "process_cpu:cpu:nanoseconds:cpu:nanoseconds") ||
+	    !labels_get(s->labels, s->nlabels, "service_name"))
+		v->bad++;
+	for (i = 0; i < v->n && v->ts[i] != ts; i++)
+		;
+	if (i == v->n) {
+		v->bad++;
+		return 0;
+	}
+	got = visited_folded(v->paths, nodes, values, n);
+	want = expected((struct pprof_profile **)&v->want[i], 1, 1);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	return 0;
+}
+
+/* Every profile in range comes back alone, whole and in its series, from
+ * every block, sealed or not; roll-ups are never handed out. */
+static void test_profiles(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *a = testdata_load("etcd-cpu.pb.gz"), *b = testdata_load("prometheus-cpu.pb.gz");
+	struct selector *x = sel("process_cpu:cpu:nanoseconds:cpu:nanoseconds");
+	struct selector *untyped = sel("{service_name=\"s1\"}");
+	struct visit v = {0};
+	struct err e = {0};
+	size_t i;
+	int round;
+
+	v.paths = stacktree_new();
+	for (i = 0; i < 6; i++) {
+		/* Three per window of two hours, two services. */
+		v.ts[i] = T0 + (int64_t)(i / 3) * 2 * HOUR + (int64_t)i * 60 * SEC;
+		v.want[i] = i % 2 ? b : a;
+		must_put(f, v.want[i], i % 2 ? "s1" : "s2", v.ts[i]);
+	}
+	v.n = 6;
+	for (round = 0; round < 2; round++) {
+		v.seen = 0;
+		if (store_profiles(f->s, x, T0, T0 + 5 * HOUR, v.paths, visit_cb, &v, &e) < 0)
+			fail_msg("profiles: %s", e.msg);
+		assert_int_equal(v.seen, 6);
+		assert_int_equal(v.bad, 0);
+		/* [from, until): the first and the last are out. */
+		v.seen = 0;
+		if (store_profiles(f->s, x, v.ts[0] + 1, v.ts[5], v.paths, visit_cb, &v, &e) < 0)
+			fail_msg("profiles: %s", e.msg);
+		assert_int_equal(v.seen, 4);
+		/* Sealed blocks (with roll-ups) still hand out single profiles. */
+		if (store_maintain(f->s, T0 + 10 * HOUR, &e) < 0)
+			fail_msg("maintain: %s", e.msg);
+		reopen(f);
+	}
+	v.seen = 0;
+	v.stop_after = 2;
+	assert_int_equal(store_profiles(f->s, x, T0, T0 + 5 * HOUR, v.paths, visit_cb, &v, &e),
+			 -ECANCELED);
+	assert_int_equal(v.seen, 2);
+	assert_int_equal(store_profiles(f->s, untyped, T0, T0 + 5 * HOUR, v.paths, visit_cb, &v, &e),
+			 -EINVAL);
+	stacktree_free(v.paths);
+	selector_free(x);
+	selector_free(untyped);
+	pprof_free(a);
+	pprof_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -928,6 +1052,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_merge_pprof_full_fidelity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_aslr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_old_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1759,7 +1759,7 @@ static int sym_location(struct pprof_profile *p, sqlite3_stmt *st)
 
 	if (mapping < 0 || mapping > (int64_t)p->nmapping)
 		return -EUCLEAN;
-	end = b0 + sqlite3_column_bytes(st, 3);
+	end = b0 ? b0 + sqlite3_column_bytes(st, 3) : NULL; /* no lines: NULL */
 	for (b = b0; b && b < end; nl++)
 		if (pb_varint(&b, end, &fid) || pb_varint(&b, end, &line) || fid < 1 ||
 		    fid > p->nfunction)

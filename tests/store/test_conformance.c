@@ -908,6 +908,27 @@ static void test_merge_pprof_old_block(void **state)
 	pprof_free(p);
 }
 
+/* Locations without lines (unsymbolized addresses) come back as addresses
+ * in their mappings, merged as pprof merges them. */
+static void test_merge_pprof_unsymbolized(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *ps[2] = {testdata_load("etcd-cpu.pb.gz"), testdata_load("prometheus-cpu.pb.gz")};
+	int64_t ts[2] = {T0, T0 + 60 * SEC};
+	uint32_t i;
+	int k;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < ps[k]->nlocation; i += 3)
+			ps[k]->location[i].nline = 0;
+	must_put(f, ps[0], "x", ts[0]);
+	must_put(f, ps[1], "x", ts[1]);
+	assert_pprof_merge(f, "process_cpu:cpu:nanoseconds:cpu:nanoseconds", T0, T0 + HOUR, ps, ts,
+			   2, 1);
+	pprof_free(ps[0]);
+	pprof_free(ps[1]);
+}
+
 /* ---- profiles: one stored profile at a time ------------------------------ */
 
 struct visit {
@@ -1052,6 +1073,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_merge_pprof_full_fidelity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_aslr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_old_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_pprof_unsymbolized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -518,10 +518,10 @@ int main(int argc, char **argv)
 			query(st, sel, ranges[i].name, from, tl.end, rows_in(&o, &tl, from, tl.end),
 			      expected(in, nin, &o, &tl, from, tl.end), o.runs);
 		}
-		for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-			int64_t from = tl.end - q[i].span;
-			if (q[i].span <= covered + HOUR / 60)
-				formats(st, sel, q[i].name, from, tl.end,
+		for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+			int64_t from = tl.end - ranges[i].span;
+			if (ranges[i].span <= covered + HOUR / 60)
+				formats(st, sel, ranges[i].name, from, tl.end,
 					expected(in, nin, &o, &tl, from, tl.end), o.runs);
 		}
 	}
@@ -539,7 +539,7 @@ int main(int argc, char **argv)
 			die("store_stats", &e);
 		if (!ss.warming)
 			break;
-		usleep(10000);
+		usleep(100000); /* store_stats counts rows in every block: not too often */
 	}
 	printf("reopen with warm-up of the last 7 d: ready %.3f s after opening\n", now() - t0);
 	{

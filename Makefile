@@ -129,7 +129,7 @@ $(UI_GEN): $(BUILD)/ui_embed $(UI_WEB) $(UI_VENDOR) $(BUILD)/gen/ui_files.stamp
 
 # The test runner prints one summary line: "N passed, N failed".
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(BENCH_BIN) # benchmarks: built (so they keep compiling), not run
 	@BUILD=$(BUILD) BIN=$(BIN) PYTHON=$(PYTHON) FUZZ_SMOKE=$${FUZZ_SMOKE-10} bash tests/run.sh
 
 # Same suite against a sanitizer build in build/san, bin/san.

@@ -30,7 +30,11 @@
  * then R runs, best and median; then a reopen with the server's warm-up of
  * the last 7 days (store_config.warm), timed until it is done, and each
  * range's first merge after it. Every merge's total is checked against the
- * sum of the ingested cpu values in its range. */
+ * sum of the ingested cpu values in its range. Per range also the two
+ * query formats end to end (warm, median of R): flamegraph (store_merge +
+ * flame-graph JSON, all nodes) and pprof (store_merge_pprof, every symbol,
+ * + gzipped encoding), as /api/v1/query builds them, and the first pprof
+ * run alone (it fills the blocks' symbol caches). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -46,7 +50,9 @@
 #include "../src/base/xalloc.h"
 #include "../src/ingest/normalize.h"
 #include "../src/pprof/decode.h"
+#include "../src/pprof/encode.h"
 #include "../src/pprof/profile.h"
+#include "../src/query/flamegraph.h"
 #include "../src/query/selector.h"
 #include "../src/query/stacktree.h"
 #include "../src/store/store.h"
@@ -249,6 +255,93 @@ static void query(struct store *st, const struct selector *sel, const char *name
 	free(t);
 }
 
+struct fmt_cost {
+	double secs, merge_secs;
+	size_t bytes, nodes, samples, locations;
+};
+
+static double median(double *t, int n)
+{
+	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+static void fmt_flamegraph(struct store *st, const struct selector *sel, int64_t from,
+			   int64_t until, struct fmt_cost *c)
+{
+	struct flamegraph_meta meta = {"cpu", "nanoseconds", 0};
+	struct stacktree *t = stacktree_new();
+	struct buf out = BUF_INIT;
+	struct err e = {0};
+	double t0 = now();
+
+	if (store_merge(st, sel, from, until, t, &e) < 0)
+		die("store_merge", &e);
+	c->merge_secs = now() - t0;
+	flamegraph_write_json(t, &meta, &out);
+	c->secs = now() - t0;
+	c->bytes = out.len;
+	stacktree_nodes(t, &c->nodes);
+	stacktree_free(t);
+	buf_release(&out);
+}
+
+static void fmt_pprof(struct store *st, const struct selector *sel, int64_t from,
+		      int64_t until, int64_t want, struct fmt_cost *c)
+{
+	struct pprof_profile *p = NULL;
+	struct err e = {0};
+	double t0 = now();
+	int64_t total = 0;
+	uint8_t *gz;
+	size_t i;
+
+	if (store_merge_pprof(st, sel, from, until, &p, &e) < 0)
+		die("store_merge_pprof", &e);
+	c->merge_secs = now() - t0;
+	if (pprof_encode(p, &gz, &c->bytes, &e) < 0)
+		die("pprof_encode", &e);
+	c->secs = now() - t0;
+	for (i = 0; i < p->nsample; i++)
+		total += p->value[i];
+	if (total != want) {
+		fprintf(stderr, "bench_store: merge_pprof total %" PRId64 ", expected %" PRId64 "\n",
+			total, want);
+		exit(1);
+	}
+	c->samples = p->nsample;
+	c->locations = p->nlocation;
+	free(gz);
+	pprof_free(p);
+}
+
+/* format=flamegraph against format=pprof over one range, warm. */
+static void formats(struct store *st, const struct selector *sel, const char *name,
+		    int64_t from, int64_t until, int64_t want, int runs)
+{
+	double *fg = xcalloc((size_t)runs, sizeof(*fg)), *pp = xcalloc((size_t)runs, sizeof(*pp));
+	double *pm = xcalloc((size_t)runs, sizeof(*pm));
+	struct fmt_cost f = {0}, p = {0};
+	double first;
+	int i;
+
+	for (i = 0; i < runs; i++) {
+		fmt_flamegraph(st, sel, from, until, &f);
+		fmt_pprof(st, sel, from, until, want, &p);
+		fg[i] = f.secs;
+		pp[i] = p.secs;
+		pm[i] = p.merge_secs;
+	}
+	first = pp[0]; /* the first pprof merge fills the blocks' symbol caches */
+	printf("format %-5s flamegraph %7.3f s (%zu nodes, %.1f MB JSON)  pprof %7.3f s"
+	       " (merge_pprof %.3f s; first %.3f s; %zu samples, %zu locations, %.1f MB gz)\n",
+	       name, median(fg, runs), f.nodes, (double)f.bytes / 1e6, median(pp, runs),
+	       median(pm, runs), first, p.samples, p.locations, (double)p.bytes / 1e6);
+	free(fg);
+	free(pp);
+	free(pm);
+}
+
 static int64_t rows_in(const struct opts *o, const struct timeline *tl, int64_t from,
 		       int64_t until)
 {
@@ -425,6 +518,12 @@ int main(int argc, char **argv)
 			query(st, sel, ranges[i].name, from, tl.end, rows_in(&o, &tl, from, tl.end),
 			      expected(in, nin, &o, &tl, from, tl.end), o.runs);
 		}
+		for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+			int64_t from = tl.end - ranges[i].span;
+			if (ranges[i].span <= covered + HOUR / 60)
+				formats(st, sel, ranges[i].name, from, tl.end,
+					expected(in, nin, &o, &tl, from, tl.end), o.runs);
+		}
 	}
 	/* The server warms the blocks of the last 7 days after opening
 	 * (store_config.warm): reopen that way, wait for the warm-up, and time
@@ -440,7 +539,7 @@ int main(int argc, char **argv)
 			die("store_stats", &e);
 		if (!ss.warming)
 			break;
-		usleep(10000);
+		usleep(100000); /* store_stats counts rows in every block: not too often */
 	}
 	printf("reopen with warm-up of the last 7 d: ready %.3f s after opening\n", now() - t0);
 	{

@@ -157,5 +157,6 @@ BUILD="$BUILD" BIN="$BIN" bash bench/store.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/reopen.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/server.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/agent.sh
+echo; BUILD="$BUILD" BIN="$BIN" bash bench/scrape.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/ui.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/regress.sh

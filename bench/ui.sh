@@ -23,3 +23,7 @@ mkdir -p "$(dirname "$prof")"
 echo "  input: genprof --seed 1 --samples $UI_SAMPLES --depth 40 --functions 3000 --sample-types 2"
 echo "  \$ STACKYARD_BIN=$BIN/stackyard node bench/ui_flame.mjs $prof $UI_RUNS"
 STACKYARD_BIN="$PWD/$BIN/stackyard" node bench/ui_flame.mjs "$prof" "$UI_RUNS"
+
+echo "-- UI: the comparison's \"what changed\" panel over 2 x 360 profiles (bench/ui_regress.mjs)"
+echo "  \$ STACKYARD_BIN=$BIN/stackyard node bench/ui_regress.mjs $BUILD/tools/genregress 10"
+STACKYARD_BIN="$PWD/$BIN/stackyard" node bench/ui_regress.mjs "$BUILD/tools/genregress" 10

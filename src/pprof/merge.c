@@ -437,6 +437,21 @@ int pprof_merger_add(struct pprof_merger *pm, const struct pprof_profile *src,
 	return 0;
 }
 
+void pprof_merger_source(struct pprof_merger *pm, const struct pprof_profile *src)
+{
+	begin_source(&pm->m, src);
+}
+
+uint32_t pprof_merger_location(struct pprof_merger *pm, uint32_t li)
+{
+	return map_location(&pm->m, li);
+}
+
+const struct pprof_profile *pprof_merger_symbols(const struct pprof_merger *pm)
+{
+	return pm->m.dst;
+}
+
 static int has_zero_sample(const struct pprof_profile *p)
 {
 	size_t i;

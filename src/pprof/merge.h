@@ -47,4 +47,16 @@ int pprof_merger_finish(struct pprof_merger *m, struct pprof_profile **out,
 /* Frees a merger without finishing (NULL is a no-op). */
 void pprof_merger_free(struct pprof_merger *m);
 
+/* A merger as a symbol registry, for stores that keep symbols apart from
+ * samples: pprof_merger_source() names the profile whose locations the
+ * following pprof_merger_location() calls map (call it again whenever that
+ * profile changes or grows; the memo of the previous source is dropped);
+ * pprof_merger_location() maps location li of it, with its mapping,
+ * functions and strings, into the merger's profile by pprof's identity and
+ * returns its index there. pprof_merger_symbols() is that profile: its
+ * symbols only ever grow; it has no samples unless some were added. */
+void pprof_merger_source(struct pprof_merger *m, const struct pprof_profile *src);
+uint32_t pprof_merger_location(struct pprof_merger *m, uint32_t li);
+const struct pprof_profile *pprof_merger_symbols(const struct pprof_merger *m);
+
 #endif

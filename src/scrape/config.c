@@ -28,6 +28,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "../base/buf.h"
 #include "../base/file.h"
 #include "../base/xalloc.h"
 #include "../query/selector.h"
@@ -593,9 +594,15 @@ static int has_suffix(const char *s, const char *suffix)
 	return n >= k && !strcasecmp(s + n - k, suffix);
 }
 
-/* Glob patterns of target files, named as Prometheus requires. */
+/* Glob patterns of target files, named as Prometheus requires
+ * (^[^*]*(\*[^/]*)?\.(json|yml|yaml)$): at most one '*', and only in the
+ * last path segment. */
 static int sd_file_ok(const char *s)
 {
+	const char *star = strchr(s, '*');
+
+	if (star && (strchr(star + 1, '*') || strchr(star, '/')))
+		return 0;
 	return has_suffix(s, ".json") || has_suffix(s, ".yml") || has_suffix(s, ".yaml");
 }
 
@@ -603,8 +610,8 @@ static int set_files(struct ctx *c, const struct field *f, yaml_node_t *v, void 
 {
 	struct file_sd_config *fs = obj;
 
-	return str_seq(c, v, f->key, SIZE_MAX, sd_file_ok, "must end in .json, .yml or .yaml",
-		       &fs->files, &fs->nfiles);
+	return str_seq(c, v, f->key, SIZE_MAX, sd_file_ok, "must end in .json, .yml or .yaml, "
+		       "with at most one '*', in the last path segment", &fs->files, &fs->nfiles);
 }
 
 static const struct field file_sd_fields[] = {
@@ -1195,27 +1202,41 @@ static int load(struct ctx *c, const char *text, size_t len, yaml_document_t *do
 	return rc;
 }
 
-int scrape_config_parse(const char *text, size_t len, const char *name,
-			struct scrape_config **out, struct err *e)
+/* Parse text and apply fn to its root (a null root applies nothing). */
+static int parse_doc(struct ctx *c, const char *text, size_t len, size_t max,
+		     int (*fn)(struct ctx *c, yaml_node_t *root, void *obj), void *obj)
 {
-	struct ctx c = {.name = name ? name : "config", .e = e};
 	yaml_document_t doc;
 	yaml_node_t *root;
 	int rc;
 
-	*out = NULL;
-	if (len > CONFIG_MAX_TEXT)
-		return err_set(e, -EFBIG, "%s: %zu bytes, at most %d", c.name, len,
-			       CONFIG_MAX_TEXT);
-	if ((rc = load(&c, text, len, &doc)) < 0)
+	if (len > max)
+		return err_set(c->e, -EFBIG, "%s: %zu bytes, at most %zu", c->name, len, max);
+	if ((rc = load(c, text, len, &doc)) < 0)
 		return rc;
-	c.doc = &doc;
-	c.cfg = xcalloc(1, sizeof(*c.cfg));
+	c->doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (root && !is_null(root))
-		rc = walk_map(&c, root, "the configuration", top_fields, NELEM(top_fields), c.cfg);
+		rc = fn(c, root, obj);
 	yaml_document_delete(&doc);
-	if (rc < 0) {
+	c->doc = NULL;
+	return rc;
+}
+
+static int walk_top(struct ctx *c, yaml_node_t *root, void *obj)
+{
+	return walk_map(c, root, "the configuration", top_fields, NELEM(top_fields), obj);
+}
+
+int scrape_config_parse(const char *text, size_t len, const char *name,
+			struct scrape_config **out, struct err *e)
+{
+	struct ctx c = {.name = name ? name : "config", .e = e};
+	int rc;
+
+	*out = NULL;
+	c.cfg = xcalloc(1, sizeof(*c.cfg));
+	if ((rc = parse_doc(&c, text, len, CONFIG_MAX_TEXT, walk_top, c.cfg)) < 0) {
 		scrape_config_free(c.cfg);
 		return rc;
 	}
@@ -1223,17 +1244,92 @@ int scrape_config_parse(const char *text, size_t len, const char *name,
 	return 0;
 }
 
+/* A target file's root: a list of {targets, labels}, each read as a
+ * static_configs entry. */
+struct groups {
+	struct static_config *g;
+	size_t n;
+};
+
+static int walk_groups(struct ctx *c, yaml_node_t *root, void *obj)
+{
+	struct groups *gs = obj;
+	yaml_node_item_t *items;
+	size_t i, n;
+	int rc;
+
+	if ((rc = seq_of(c, root, "target groups", CONFIG_MAX_TARGETS, &items, &n)) < 0)
+		return rc;
+	gs->g = xcalloc(n ? n : 1, sizeof(*gs->g));
+	gs->n = n;
+	for (i = 0; i < n; i++)
+		if ((rc = walk_map(c, node(c, items[i]), "a target group", static_fields,
+				   NELEM(static_fields), &gs->g[i])) < 0)
+			return rc;
+	return 0;
+}
+
+int scrape_targets_parse(const char *text, size_t len, const char *name,
+			 struct static_config **out, size_t *nout, struct err *e)
+{
+	struct ctx c = {.name = name ? name : "targets", .e = e};
+	struct groups gs = {0};
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((rc = parse_doc(&c, text, len, SCRAPE_TARGETS_MAX_TEXT, walk_groups, &gs)) < 0) {
+		static_configs_free(gs.g, gs.n);
+		return rc;
+	}
+	*out = gs.g;
+	*nout = gs.n;
+	return 0;
+}
+
+/* Relative file names in a configuration are relative to the directory of
+ * the configuration file, as in Prometheus. */
+static void resolve(char **path, const char *dir)
+{
+	struct buf b = BUF_INIT;
+
+	if (!*path || (*path)[0] == '/' || !dir)
+		return;
+	buf_printf(&b, "%s/%s", dir, *path);
+	free(*path);
+	*path = (char *)buf_detach(&b, NULL);
+}
+
+static void resolve_job(struct scrape_job *j, const char *dir)
+{
+	char **files[] = {&j->bearer_file, &j->basic_pass_file, &j->ca_file, &j->cert_file,
+			  &j->key_file};
+	size_t i, k;
+
+	for (i = 0; i < NELEM(files); i++)
+		resolve(files[i], dir);
+	for (i = 0; i < j->nfile_sd; i++)
+		for (k = 0; k < j->file_sd[i].nfiles; k++)
+			resolve(&j->file_sd[i].files[k], dir);
+}
+
 int scrape_config_load(const char *path, struct scrape_config **out, struct err *e)
 {
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path + (slash == path))) : NULL;
 	uint8_t *data;
-	size_t len;
+	size_t len, i;
 	int rc;
 
 	*out = NULL;
 	if ((rc = file_read(path, CONFIG_MAX_TEXT, &data, &len, e)) < 0)
-		return rc;
+		goto out;
 	rc = scrape_config_parse((const char *)data, len, path, out, e);
 	free(data);
+	for (i = 0; rc == 0 && i < (*out)->njobs; i++)
+		resolve_job(&(*out)->jobs[i], dir);
+out:
+	free(dir);
 	return rc;
 }
 
@@ -1269,6 +1365,17 @@ static void free_rule(struct relabel_rule *r)
 	free(r->replacement);
 }
 
+void static_configs_free(struct static_config *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free_strv(g[i].targets, g[i].ntargets);
+		free_labels(g[i].labels, g[i].nlabels);
+	}
+	free(g);
+}
+
 static void free_job(struct scrape_job *j)
 {
 	size_t i;
@@ -1276,11 +1383,7 @@ static void free_job(struct scrape_job *j)
 	free(j->job_name);
 	free(j->scheme);
 	free_labels(j->params, j->nparams);
-	for (i = 0; i < j->nstatics; i++) {
-		free_strv(j->statics[i].targets, j->statics[i].ntargets);
-		free_labels(j->statics[i].labels, j->statics[i].nlabels);
-	}
-	free(j->statics);
+	static_configs_free(j->statics, j->nstatics);
 	for (i = 0; i < j->nfile_sd; i++)
 		free_strv(j->file_sd[i].files, j->file_sd[i].nfiles);
 	free(j->file_sd);

@@ -44,6 +44,10 @@
  * are cumulative or snapshots and the scraper computes deltas where a
  * sample type is cumulative (see delta.h).
  *
+ * scrape_config_load() resolves relative file names (file_sd files,
+ * credentials, certificates) against the configuration file's directory,
+ * as Prometheus does.
+ *
  * Parsing (libyaml) is a pure function over the text; every error names its
  * line: "config.yml:12: scrape_interval: '10x' is not a duration". Unknown
  * keys are errors (a typo must not silently change behaviour). Caps: 1,000
@@ -127,5 +131,16 @@ int scrape_config_parse(const char *text, size_t len, const char *name,
 			struct scrape_config **out, struct err *e);
 int scrape_config_load(const char *path, struct scrape_config **out, struct err *e);
 void scrape_config_free(struct scrape_config *c);
+
+/* A file_sd target file, JSON or YAML (JSON is read as YAML flow syntax):
+ *   [{"targets": ["host:port", ...], "labels": {"name": "value"}}, ...]
+ * Each group is checked as a static_configs entry; errors name the line.
+ * An empty file or a null root is an empty list. *out (caller frees with
+ * static_configs_free) holds *nout groups. At most SCRAPE_TARGETS_MAX_TEXT
+ * bytes and 100,000 targets. */
+#define SCRAPE_TARGETS_MAX_TEXT (8u << 20)
+int scrape_targets_parse(const char *text, size_t len, const char *name,
+			 struct static_config **out, size_t *nout, struct err *e);
+void static_configs_free(struct static_config *g, size_t n);
 
 #endif

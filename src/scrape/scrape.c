@@ -1,58 +1,40 @@
+/* The scraper (scrape.h): units, the network thread, target sync, reload.
+ *
+ * Threads and what they own:
+ *   - the network thread owns the curl multi handle, every unit's transfer
+ *     (easy, headers, body), schedules, the runtime (jobs, relabelers,
+ *     file_sd watchers) and the units array; it changes the array and the
+ *     runtime only under s->mu, so readers holding s->mu (targets JSON,
+ *     metrics, workers) see a consistent picture;
+ *   - workers own a unit from the moment it is queued (u->queued) until
+ *     they clear the flag: its work body and delta state. A unit removed
+ *     while queued is marked dead and freed by its worker.
+ * Status fields and per-job counters change under s->mu. */
 #include "scrape.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "../base/file.h"
-#include "../base/json.h"
+#include "../base/intern.h"
 #include "../base/xalloc.h"
-#include "../ingest/normalize.h"
-#include "../pprof/decode.h"
 #include "delta.h"
+#include "filesd.h"
 #include "relabel.h"
+#include "scrape_int.h"
 
-enum health { H_UNKNOWN, H_UP, H_DOWN };
-
-struct unit {
-	const struct scrape_job *job;
-	const struct pprof_target_cfg *prof;
-	char *url;
-	struct labelset labels;   /* the series labels of this target */
-	int64_t next_due;
-	struct delta *delta;      /* for cumulative sample types */
-	/* transfer in flight */
-	CURL *easy;
-	struct curl_slist *headers;
-	struct buf body;
-	int too_big;
-	int64_t started;
-	/* status, under scraper.mu */
-	int64_t last_start, last_duration;
-	enum health health;
-	char last_error[256];
-};
-
-struct scraper {
-	const struct scrape_config *cfg;
-	struct store *store;
-	struct unit *units;
-	size_t nunits, cap;
-	CURLM *multi;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	volatile int stop;
-	int inflight;
-};
-
-static int64_t now_ns(void)
+int64_t scrape_now(void)
 {
 	struct timespec t;
 
@@ -60,16 +42,99 @@ static int64_t now_ns(void)
 	return (int64_t)t.tv_sec * STORE_NS_PER_SEC + t.tv_nsec;
 }
 
-/* ---- building units --------------------------------------------------------- */
+/* ---- runtime: a configuration made ready to run ------------------------------ */
 
-static char *unit_url(const struct scrape_job *j, const char *addr,
+static void runtime_free(struct runtime *rt)
+{
+	size_t i, k;
+
+	if (!rt)
+		return;
+	for (i = 0; rt->jobs && i < rt->cfg->njobs; i++) {
+		relabel_free(rt->jobs[i].rl);
+		for (k = 0; rt->jobs[i].sd && k < rt->jobs[i].job->nfile_sd; k++)
+			filesd_free(rt->jobs[i].sd[k]);
+		free(rt->jobs[i].sd);
+	}
+	free(rt->jobs);
+	scrape_config_free(rt->cfg);
+	free(rt);
+}
+
+/* Compiles every job's relabel rules; takes cfg (freed on error). */
+static int runtime_new(struct scrape_config *cfg, struct runtime **out, struct err *e)
+{
+	struct runtime *rt = xcalloc(1, sizeof(*rt));
+	size_t i, k;
+	int rc;
+
+	rt->cfg = cfg;
+	rt->jobs = xcalloc(cfg->njobs ? cfg->njobs : 1, sizeof(*rt->jobs));
+	for (i = 0; i < cfg->njobs; i++) {
+		struct jobrt *jr = &rt->jobs[i];
+		jr->job = &cfg->jobs[i];
+		jr->sd = xcalloc(jr->job->nfile_sd ? jr->job->nfile_sd : 1, sizeof(*jr->sd));
+		for (k = 0; k < jr->job->nfile_sd; k++)
+			jr->sd[k] = filesd_new(&jr->job->file_sd[k]);
+		if (jr->job->nrelabel &&
+		    (rc = relabel_compile(jr->job->relabel, jr->job->nrelabel, &jr->rl, e)) < 0) {
+			err_prefix(e, "job %s", jr->job->job_name);
+			runtime_free(rt);
+			return rc;
+		}
+	}
+	*out = rt;
+	return 0;
+}
+
+/* A reload keeps what file_sd has read for the jobs that stay. */
+static void runtime_adopt(struct runtime *rt, struct runtime *old)
+{
+	size_t i, j, k;
+
+	for (i = 0; old && i < rt->cfg->njobs; i++)
+		for (j = 0; j < old->cfg->njobs; j++) {
+			if (strcmp(rt->jobs[i].job->job_name, old->jobs[j].job->job_name))
+				continue;
+			for (k = 0; k < rt->jobs[i].job->nfile_sd && k < old->jobs[j].job->nfile_sd; k++)
+				filesd_adopt(rt->jobs[i].sd[k], old->jobs[j].sd[k]);
+		}
+}
+
+static void log_sd_error(const char *path, const char *error, void *arg)
+{
+	const struct scraper *s = arg;
+
+	(void)path;   /* the error names it */
+	if (s->log)
+		s->log("warn", "file_sd: %s (its last good targets are kept)", error);
+}
+
+/* Polls every file_sd watcher and logs new errors; returns 1 when any
+ * target list changed. */
+static int runtime_poll(struct scraper *s, struct runtime *rt, int64_t now)
+{
+	size_t i, k;
+	int changed = 0;
+
+	for (i = 0; i < rt->cfg->njobs; i++)
+		for (k = 0; k < rt->jobs[i].job->nfile_sd; k++) {
+			changed |= filesd_poll(rt->jobs[i].sd[k], now);
+			filesd_report(rt->jobs[i].sd[k], log_sd_error, s);
+		}
+	return changed;
+}
+
+/* ---- units -------------------------------------------------------------------- */
+
+static char *unit_url(const struct scrape_job *j, const char *scheme, const char *addr,
 		      const struct pprof_target_cfg *p)
 {
 	struct buf u = BUF_INIT;
 	char sep = '?';
 	size_t i;
 
-	buf_printf(&u, "%s://%s%s%s", j->scheme, addr, j->path_prefix ? j->path_prefix : "", p->path);
+	buf_printf(&u, "%s://%s%s%s", scheme, addr, j->path_prefix ? j->path_prefix : "", p->path);
 	for (i = 0; i < j->nparams; i++) {
 		char *k = curl_easy_escape(NULL, j->params[i].name, 0);
 		char *v = curl_easy_escape(NULL, j->params[i].value, 0);
@@ -84,7 +149,7 @@ static char *unit_url(const struct scrape_job *j, const char *addr,
 	return (char *)buf_detach(&u, NULL);
 }
 
-/* The first due time: the target's stagger offset within the interval. */
+/* The first due time: the unit's stagger offset within the interval. */
 static int64_t first_due(const char *url, int64_t interval, int64_t now)
 {
 	int64_t off = (int64_t)(XXH3_64bits(url, strlen(url)) % (uint64_t)interval);
@@ -93,65 +158,215 @@ static int64_t first_due(const char *url, int64_t interval, int64_t now)
 	return due < now ? due + interval : due;
 }
 
-static void add_units(struct scraper *s, const struct scrape_job *j, const struct labelset *ls)
+/* The counters row of (job, profile type), created on first use. */
+static uint32_t stat_row(struct scraper *s, const char *job, const char *prof)
 {
-	const char *addr = labelset_get(ls, "__address__");
-	int64_t now = now_ns();
-	size_t i, k;
+	struct buf k = BUF_INIT;
+	uint32_t id;
 
-	for (i = 0; i < j->nprofiles; i++) {
-		struct unit *u;
-		if (!j->profiles[i].enabled)
-			continue;
-		XGROW(s->units, s->cap, s->nunits + 1);
-		u = &s->units[s->nunits++];
-		memset(u, 0, sizeof(*u));
-		u->job = j;
-		u->prof = &j->profiles[i];
-		u->url = unit_url(j, addr, u->prof);
-		for (k = 0; k < ls->n; k++)
-			if (strncmp(ls->l[k].name, "__", 2))
-				labelset_set(&u->labels, ls->l[k].name, ls->l[k].value);
-		if (!labelset_get(&u->labels, "instance"))
-			labelset_set(&u->labels, "instance", addr);
-		if (!labelset_get(&u->labels, "service_name"))
-			labelset_set(&u->labels, "service_name", j->job_name);
-		u->delta = delta_new();
-		u->next_due = first_due(u->url, j->interval, now);
+	buf_printf(&k, "%s%c%s", job, 0, prof);
+	/* With the final NUL: status.c reads the key back as two C strings. */
+	id = intern_put(s->stat_keys, k.data, k.len + 1, NULL);
+	XGROW(s->stats, s->stats_cap, (size_t)id + 1);
+	if (id + 1 > s->nstats) {
+		memset(&s->stats[id], 0, sizeof(s->stats[id]));
+		s->nstats = id + 1;
 	}
+	buf_release(&k);
+	return id;
 }
 
-/* One target of a static config: its label set, relabelled. */
-static int add_target(struct scraper *s, const struct scrape_job *j, const struct relabeler *rl,
-		      const struct static_config *sc, const char *target)
+void scrape_unit_free(struct unit *u)
 {
+	if (!u)
+		return;
+	buf_release(&u->body);
+	buf_release(&u->work);
+	labelset_release(&u->labels);
+	delta_free(u->delta);
+	free(u->key);
+	free(u->url);
+	free(u->job_name);
+	free(u->prof_name);
+	free(u);
+}
+
+/* What a unit would be, before it is matched against the running ones. */
+struct want {
+	const struct scrape_job *job;
+	const struct pprof_target_cfg *prof;
+	const struct labelset *ls;
+};
+
+static char *want_key(const struct want *w, const char *url, struct labelset *labels)
+{
+	struct buf k = BUF_INIT;
+
+	buf_printf(&k, "%s\x1f%s\x1f%s\x1f", w->job->job_name, w->prof->name, url);
+	labels_format(labels->l, labels->n, &k);
+	return (char *)buf_detach(&k, NULL);
+}
+
+/* The series labels of a target: its labels without the "__" ones, plus
+ * instance and service_name unless set. */
+static void series_labels(const struct labelset *ls, const char *job, struct labelset *out)
+{
+	size_t k;
+
+	for (k = 0; k < ls->n; k++)
+		if (strncmp(ls->l[k].name, "__", 2))
+			labelset_set(out, ls->l[k].name, ls->l[k].value);
+	if (!labelset_get(out, "instance"))
+		labelset_set(out, "instance", labelset_get(ls, "__address__"));
+	if (!labelset_get(out, "service_name"))
+		labelset_set(out, "service_name", job);
+}
+
+/* ---- sync: the wanted units against the running ones ---------------------------- */
+
+struct sync {
+	struct scraper *s;
+	struct intern *old;      /* keys of the running units; id = index */
+	char *claimed;           /* per running unit: kept */
+	struct intern *seen;     /* keys wanted so far (duplicates are dropped) */
+	struct unit **next;
+	size_t nnext, cap;
+	int64_t now;
+};
+
+static void sync_one(struct sync *y, const struct want *w)
+{
+	const char *scheme = labelset_get(w->ls, "__scheme__");
+	const char *addr = labelset_get(w->ls, "__address__");
+	char *url = unit_url(w->job, scheme ? scheme : w->job->scheme, addr, w->prof);
+	struct labelset labels = {0};
+	struct unit *u;
+	char *key;
+	uint32_t id;
+	int is_new;
+
+	series_labels(w->ls, w->job->job_name, &labels);
+	key = want_key(w, url, &labels);
+	intern_put(y->seen, key, strlen(key), &is_new);
+	if (!is_new)
+		goto drop;
+	id = intern_find(y->old, key, strlen(key));
+	XGROW(y->next, y->cap, y->nnext + 1);
+	if (id != INTERN_NONE && !y->claimed[id]) {
+		y->claimed[id] = 1;
+		u = y->s->units[id];
+		if (u->interval != w->job->interval)
+			u->next_due = first_due(u->url, w->job->interval, y->now);
+	} else {
+		u = xcalloc(1, sizeof(*u));
+		u->key = key;
+		u->url = url;
+		u->labels = labels;
+		u->job_name = xstrdup(w->job->job_name);
+		u->prof_name = xstrdup(w->prof->name);
+		u->stat = stat_row(y->s, u->job_name, u->prof_name);
+		u->delta = delta_new();
+		u->next_due = first_due(url, w->job->interval, y->now);
+		key = url = NULL;
+		labels = (struct labelset){0};
+	}
+	u->job = w->job;
+	u->interval = w->job->interval;
+	u->endpoint_delta = w->prof->delta;
+	u->span = w->prof->delta && w->prof->seconds ? w->prof->seconds : w->job->interval;
+	y->next[y->nnext++] = u;
+drop:
+	free(key);
+	free(url);
+	labelset_release(&labels);
+}
+
+/* One discovered target: labels, relabelling, a unit per profile type. */
+static void sync_target(struct sync *y, const struct jobrt *jr, const struct static_config *g,
+			const char *target, const char *file)
+{
+	const struct scrape_job *j = jr->job;
 	struct labelset ls = {0};
 	size_t i;
 
 	labelset_set(&ls, "__address__", target);
 	labelset_set(&ls, "__scheme__", j->scheme);
 	labelset_set(&ls, "job", j->job_name);
-	for (i = 0; i < sc->nlabels; i++)
-		labelset_set(&ls, sc->labels[i].name, sc->labels[i].value);
-	if (!rl || relabel_apply(rl, &ls))
-		add_units(s, j, &ls);
+	if (file)
+		labelset_set(&ls, "__meta_filepath", file);
+	for (i = 0; i < g->nlabels; i++)
+		labelset_set(&ls, g->labels[i].name, g->labels[i].value);
+	if ((!jr->rl || relabel_apply(jr->rl, &ls)) && labelset_get(&ls, "__address__"))
+		for (i = 0; i < j->nprofiles; i++)
+			if (j->profiles[i].enabled)
+				sync_one(y, &(struct want){j, &j->profiles[i], &ls});
 	labelset_release(&ls);
-	return 0;
 }
 
-static int add_job(struct scraper *s, const struct scrape_job *j, struct err *e)
+static void sync_groups(struct sync *y, const struct jobrt *jr, const struct static_config *g,
+			size_t ng, const char *file)
 {
-	struct relabeler *rl = NULL;
 	size_t i, t;
-	int rc = 0;
 
-	if (j->nrelabel && (rc = relabel_compile(j->relabel, j->nrelabel, &rl, e)) < 0)
-		return err_prefix(e, "job %s", j->job_name);
-	for (i = 0; i < j->nstatics; i++)
-		for (t = 0; t < j->statics[i].ntargets; t++)
-			add_target(s, j, rl, &j->statics[i], j->statics[i].targets[t]);
-	relabel_free(rl);
-	return rc;
+	for (i = 0; i < ng; i++)
+		for (t = 0; t < g[i].ntargets; t++)
+			sync_target(y, jr, &g[i], g[i].targets[t], file);
+}
+
+/* Stops a unit that is no longer wanted. Network thread, under s->mu. */
+static void retire(struct scraper *s, struct unit *u)
+{
+	if (u->easy) {
+		curl_multi_remove_handle(s->multi, u->easy);
+		curl_easy_cleanup(u->easy);
+		curl_slist_free_all(u->headers);
+		curl_slist_free_all(u->connect_to);
+		u->easy = NULL;
+		u->headers = NULL;
+		u->connect_to = NULL;
+		s->inflight--;
+	}
+	if (u->queued)
+		u->dead = 1;
+	else
+		scrape_unit_free(u);
+}
+
+/* Rebuilds the units from the runtime's targets. Network thread. */
+static void sync_units(struct scraper *s)
+{
+	struct sync y = {.s = s, .now = scrape_now()};
+	const struct static_config *g;
+	const char *err;
+	size_t i, k, f, ng;
+
+	pthread_mutex_lock(&s->mu);
+	y.old = intern_new(s->nunits);
+	y.seen = intern_new(s->nunits);
+	y.claimed = xcalloc(s->nunits + 1, 1);
+	for (i = 0; i < s->nunits; i++)
+		intern_put(y.old, s->units[i]->key, strlen(s->units[i]->key), NULL);
+	for (i = 0; i < s->rt->cfg->njobs; i++) {
+		const struct jobrt *jr = &s->rt->jobs[i];
+		sync_groups(&y, jr, jr->job->statics, jr->job->nstatics, NULL);
+		for (k = 0; k < jr->job->nfile_sd; k++)
+			for (f = 0; f < filesd_nfiles(jr->sd[k]); f++) {
+				const char *path = filesd_file(jr->sd[k], f, &g, &ng, &err);
+				sync_groups(&y, jr, g, ng, path);
+			}
+	}
+	for (i = 0; i < s->nunits; i++)
+		if (!y.claimed[i])
+			retire(s, s->units[i]);
+	free(s->units);
+	s->units = y.next;
+	s->nunits = y.nnext;
+	s->cap = y.cap;
+	s->next_start = 0;
+	pthread_mutex_unlock(&s->mu);
+	intern_free(y.old);
+	intern_free(y.seen);
+	free(y.claimed);
 }
 
 /* ---- one transfer ------------------------------------------------------------- */
@@ -218,6 +433,32 @@ static void set_tls(const struct scrape_job *j, CURL *c)
 	}
 }
 
+/* tls_config.server_name: the name the certificate is checked against
+ * (and sent as SNI) while the connection goes to the target's address.
+ * curl takes that name from the URL's host, so the URL names server_name
+ * and CURLOPT_CONNECT_TO sends the connection to the real host and port. */
+static void set_server_name(struct unit *u, CURL *c)
+{
+	const char *auth = strstr(u->url, "://"), *path, *colon;
+	struct buf url = BUF_INIT, to = BUF_INIT;
+
+	if (!u->job->server_name || !auth)
+		return;
+	auth += 3;
+	path = auth + strcspn(auth, "/?");
+	colon = memrchr(auth, ':', (size_t)(path - auth));
+	if (!colon || (auth[0] == '[' && colon < (const char *)memchr(auth, ']', (size_t)(path - auth))))
+		return;   /* no port: config.c requires one, so not reached */
+	buf_printf(&url, "%.*s%s%s", (int)(auth - u->url), u->url, u->job->server_name, colon);
+	buf_printf(&to, "%s:%.*s:%.*s", u->job->server_name, (int)(path - colon - 1), colon + 1,
+		   (int)(path - auth), auth);
+	u->connect_to = curl_slist_append(NULL, (char *)to.data);
+	curl_easy_setopt(c, CURLOPT_URL, (char *)url.data);
+	curl_easy_setopt(c, CURLOPT_CONNECT_TO, u->connect_to);
+	buf_release(&url);
+	buf_release(&to);
+}
+
 static void start(struct scraper *s, struct unit *u)
 {
 	CURL *c = curl_easy_init();
@@ -228,7 +469,7 @@ static void start(struct scraper *s, struct unit *u)
 	buf_reset(&u->body);
 	u->too_big = 0;
 	u->headers = NULL;
-	u->started = now_ns();
+	u->started = scrape_now();
 	curl_easy_setopt(c, CURLOPT_URL, u->url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, u);
@@ -238,8 +479,12 @@ static void start(struct scraper *s, struct unit *u)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "stackyard-scraper");
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	/* A Content-Length over the cap fails before any byte is read; the
+	 * write callback still caps bodies without one (and decompressed). */
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SCRAPE_MAX_BODY);
 	set_auth(u, c);
 	set_tls(u->job, c);
+	set_server_name(u, c);
 	if (u->headers)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, u->headers);
 	u->easy = c;
@@ -247,169 +492,322 @@ static void start(struct scraper *s, struct unit *u)
 	s->inflight++;
 }
 
-static void set_status(struct scraper *s, struct unit *u, enum health h, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void set_status(struct scraper *s, struct unit *u, enum health h, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&s->mu);
-	u->health = h;
-	u->last_start = u->started;
-	u->last_duration = now_ns() - u->started;
-	va_start(ap, fmt);
-	vsnprintf(u->last_error, sizeof(u->last_error), fmt, ap);
-	va_end(ap);
-	pthread_mutex_unlock(&s->mu);
-}
-
-static int has_cumulative(const struct pprof_profile *p)
-{
-	uint32_t i;
-
-	for (i = 0; i < p->nsample_type; i++) {
-		struct pprof_str t = p->str[p->sample_type[i].type];
-		char name[128];
-		snprintf(name, sizeof(name), "%.*s", (int)t.len, t.ptr);
-		if (delta_is_cumulative(name))
-			return 1;
-	}
-	return 0;
-}
-
-/* Decoded, made a delta if need be, normalised and stored. */
-static void process(struct scraper *s, struct unit *u)
-{
-	struct pprof_profile *p = NULL, *d = NULL;
-	struct norm_opts o = {0};
-	struct norm *n = NULL;
-	struct store_profile sp;
-	struct err e = {0};
-	int first = 0;
-
-	if (pprof_decode(u->body.data, u->body.len, NULL, &p, &e) < 0) {
-		set_status(s, u, H_DOWN, "not a pprof profile: %s", e.msg);
-		return;
-	}
-	if (!u->prof->delta && has_cumulative(p)) {
-		if (delta_compute(u->delta, p, &d, &first, &e) < 0) {
-			set_status(s, u, H_DOWN, "delta: %s", e.msg);
-			goto out;
-		}
-		if (first) {
-			set_status(s, u, H_UP, "%s", "");
-			goto out;
-		}
-	}
-	o.name = u->prof->name;
-	o.labels = u->labels.l;
-	o.nlabels = u->labels.n;
-	if (normalize(d ? d : p, &o, &n, &e) < 0) {
-		set_status(s, u, H_DOWN, "labels: %s", e.msg);
-		goto out;
-	}
-	sp = (struct store_profile){d ? d : p, n, u->started,
-				    u->prof->delta ? (u->prof->seconds ? u->prof->seconds : u->job->interval)
-						   : u->job->interval};
-	if (store_append(s->store, &sp, 1, &e) < 0)
-		set_status(s, u, H_DOWN, "storing: %s", e.msg);
-	else
-		set_status(s, u, H_UP, "%s", "");
-out:
-	norm_free(n);
-	pprof_free(d);
-	pprof_free(p);
-}
-
+/* The end of a transfer: an error is the unit's status at once; a body goes
+ * to the workers. */
 static void finish(struct scraper *s, CURL *c, CURLcode res)
 {
 	struct unit *u = NULL;
 	long code = 0;
+	char msg[sizeof(u->last_error)] = "";
 
 	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&u);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (u->too_big)
-		set_status(s, u, H_DOWN, "response larger than %u bytes", SCRAPE_MAX_BODY);
+	if (u->too_big || res == CURLE_FILESIZE_EXCEEDED)
+		snprintf(msg, sizeof(msg), "response larger than %u bytes", SCRAPE_MAX_BODY);
 	else if (res != CURLE_OK)
-		set_status(s, u, H_DOWN, "%s", curl_easy_strerror(res));
+		snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(res));
 	else if (code != 200)
-		set_status(s, u, H_DOWN, "HTTP %ld: %.120s", code, u->body.data ? (char *)u->body.data : "");
-	else
-		process(s, u);
+		snprintf(msg, sizeof(msg), "HTTP %ld: %.120s", code,
+			 u->body.data ? (char *)u->body.data : "");
 	curl_multi_remove_handle(s->multi, c);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(u->headers);
+	curl_slist_free_all(u->connect_to);
 	u->headers = NULL;
+	u->connect_to = NULL;
 	u->easy = NULL;
-	buf_release(&u->body);
 	s->inflight--;
+	/* It may be due again already (a CPU profile answers at the end of its
+	 * interval), or a unit may be waiting for the slot it freed. */
+	if (u->next_due < s->next_start || s->starved)
+		s->next_start = 0;
+
+	pthread_mutex_lock(&s->mu);
+	u->last_start = u->started;
+	u->last_duration = scrape_now() - u->started;
+	s->stats[u->stat].scrapes++;
+	s->stats[u->stat].seconds += (double)u->last_duration / 1e9;
+	s->stats[u->stat].bytes += u->body.len;
+	if (msg[0]) {
+		s->stats[u->stat].errors++;
+		u->health = H_DOWN;
+		snprintf(u->last_error, sizeof(u->last_error), "%s", msg);
+		buf_release(&u->body);
+	} else {
+		u->work = u->body;
+		u->body = (struct buf)BUF_INIT;
+		scrape_queue(s, u);
+	}
+	pthread_mutex_unlock(&s->mu);
 }
 
-/* ---- the loop ------------------------------------------------------------------- */
+/* ---- the network thread ----------------------------------------------------------- */
 
-/* Starts what is due; returns ms until the next unit is due (at most 1 s). */
-static int start_due(struct scraper *s)
+/* Starts what is due; returns when to look again (ns): the next due time
+ * of a unit not in flight, at most 1 s away.
+ *
+ * Due times stay on the unit's grid (first due + k intervals). A unit that
+ * is due while its previous scrape is still running (a CPU profile takes
+ * the whole interval to answer) starts as soon as that one ends, so that
+ * consecutive CPU profiles cover the timeline; a due time that is a whole
+ * interval in the past is dropped and counted as missed. */
+static int64_t start_due(struct scraper *s)
 {
-	int64_t now = now_ns(), next = now + STORE_NS_PER_SEC;
+	int64_t now = scrape_now(), next = now + STORE_NS_PER_SEC;
 	size_t i;
 
+	s->starved = 0;
 	for (i = 0; i < s->nunits; i++) {
-		struct unit *u = &s->units[i];
-		if (!u->easy && u->next_due <= now && s->inflight < SCRAPE_MAX_INFLIGHT) {
-			start(s, u);
-			/* A unit that fell behind skips the intervals it missed. */
-			while (u->next_due <= now)
-				u->next_due += u->job->interval;
+		struct unit *u = s->units[i];
+		int busy = u->easy || __atomic_load_n(&u->queued, __ATOMIC_ACQUIRE);
+		int go = !busy && s->inflight < s->max_inflight;
+		uint64_t missed = 0;
+
+		if (u->next_due > now) {
+			next = u->next_due < next ? u->next_due : next;
+			continue;
 		}
-		if (!u->easy && u->next_due < next)
-			next = u->next_due;
+		while (u->next_due + u->interval <= now) {
+			u->next_due += u->interval;
+			missed++;
+		}
+		if (missed || go) {
+			pthread_mutex_lock(&s->mu);
+			s->stats[u->stat].missed += missed;
+			s->stats[u->stat].late += go ? (double)(now - u->next_due) / 1e9 : 0;
+			pthread_mutex_unlock(&s->mu);
+		}
+		if (go) {
+			start(s, u);
+			u->next_due += u->interval;
+			next = u->next_due < next ? u->next_due : next;
+		} else if (!busy) {
+			s->starved = 1;   /* waits for room in the transfer pool */
+		}
 	}
-	return next <= now ? 0 : (int)((next - now) / 1000000) + 1;
+	return next;
+}
+
+/* A pending reload, and file_sd every SCRAPE_SD_POLL_MS. */
+static void discover(struct scraper *s)
+{
+	int64_t now = scrape_now();
+	struct runtime *old = NULL;
+	int changed = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->pending) {
+		runtime_adopt(s->pending, s->rt);
+		old = s->rt;
+		s->rt = s->pending;
+		s->pending = NULL;
+		s->next_sd_poll = 0;
+		changed = 1;
+	}
+	if (now >= s->next_sd_poll) {
+		changed |= runtime_poll(s, s->rt, now);
+		s->next_sd_poll = now + SCRAPE_SD_POLL_MS * 1000000LL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (changed)
+		sync_units(s);
+	if (old) {
+		/* Units now point at the new jobs: the old config can go. */
+		runtime_free(old);
+		pthread_mutex_lock(&s->mu);
+		s->reloads++;
+		pthread_cond_broadcast(&s->reload_cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+static int stopping(struct scraper *s)
+{
+	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
+}
+
+/* ---- the event loop: curl's socket interface over epoll --------------------------
+ *
+ * curl_multi_poll() would poll every transfer's socket and curl_multi_perform()
+ * would visit every transfer, on every wake-up: with a thousand CPU
+ * profiles in flight (each holds its socket for the whole interval) that was
+ * three quarters of the server's CPU. With curl_multi_socket_action() curl
+ * tells us which sockets to watch (on_socket) and when to call it back
+ * (on_timer), and each wake-up touches only the sockets that are ready. */
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct scraper *s = arg;
+	struct epoll_event ev = {0};
+
+	(void)easy;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	ev.data.fd = fd;
+	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct scraper *s = arg;
+
+	(void)multi;
+	s->curl_deadline = timeout_ms < 0 ? -1 : scrape_now() + (int64_t)timeout_ms * 1000000;
+	return 0;
+}
+
+static void wake(struct scraper *s)
+{
+	uint64_t one = 1;
+	ssize_t w = write(s->wake, &one, sizeof(one));
+
+	(void)w;
+}
+
+/* ms until what comes first: a unit due, curl's timer, at most 1 s. */
+static int wait_ms(struct scraper *s, int64_t next_due)
+{
+	int64_t now = scrape_now(), until = next_due;
+
+	if (s->curl_deadline >= 0 && s->curl_deadline < until)
+		until = s->curl_deadline;
+	if (until <= now)
+		return 0;
+	return until - now > STORE_NS_PER_SEC ? 1000 : (int)((until - now + 999999) / 1000000);
+}
+
+static void drain_done(struct scraper *s)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(s->multi, &left)))
+		if (m->msg == CURLMSG_DONE)
+			finish(s, m->easy_handle, m->data.result);
 }
 
 static void *loop(void *arg)
 {
 	struct scraper *s = arg;
-	int running, left;
+	struct epoll_event evs[256];
+	int running, n, i;
 
-	while (!s->stop) {
-		CURLMsg *m;
-		int wait_ms = start_due(s);
-		curl_multi_perform(s->multi, &running);
-		while ((m = curl_multi_info_read(s->multi, &left)))
-			if (m->msg == CURLMSG_DONE)
-				finish(s, m->easy_handle, m->data.result);
-		curl_multi_poll(s->multi, NULL, 0, wait_ms > 1000 ? 1000 : wait_ms, NULL);
+	while (!stopping(s)) {
+		int64_t now;
+		discover(s);
+		now = scrape_now();
+		if (now >= s->next_start)
+			s->next_start = start_due(s);
+		n = epoll_wait(s->ep, evs, 256, wait_ms(s, s->next_start));
+		for (i = 0; i < n; i++) {
+			int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+				    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+				    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+			if (evs[i].data.fd == s->wake) {
+				uint64_t v;
+				ssize_t r = read(s->wake, &v, sizeof(v));
+				(void)r;
+				continue;
+			}
+			curl_multi_socket_action(s->multi, evs[i].data.fd, flags, &running);
+		}
+		if (s->curl_deadline >= 0 && scrape_now() >= s->curl_deadline) {
+			s->curl_deadline = -1;
+			curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
+		drain_done(s);
 	}
 	return NULL;
 }
 
-int scraper_start(const struct scrape_config *cfg, struct store *store, struct scraper **out,
-		  struct err *e)
+static int loop_init(struct scraper *s, struct err *e)
 {
-	struct scraper *s = xcalloc(1, sizeof(*s));
-	size_t i;
-	int rc = 0;
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	s->curl_deadline = -1;
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->ep < 0 || s->wake < 0)
+		return err_set(e, -errno, "scrape: epoll/eventfd: %s", strerror(errno));
+	ev.data.fd = s->wake;
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake, &ev) < 0)
+		return err_set(e, -errno, "scrape: epoll_ctl: %s", strerror(errno));
+	if (!(s->multi = curl_multi_init()))
+		return err_set(e, -ENOMEM, "scrape: cannot create a curl multi handle");
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	/* Keep a connection per target alive between scrapes: its profile
+	 * types and the next interval reuse it (no connect, no TLS handshake). */
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->max_inflight);
+	return 0;
+}
+
+/* Each transfer holds a socket: use the hard limit of open files, and keep
+ * half of it for the rest of the server. */
+static int max_inflight(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 64;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 2 > SCRAPE_MAX_INFLIGHT)
+		return SCRAPE_MAX_INFLIGHT;
+	return rl.rlim_cur / 2 > 16 ? (int)(rl.rlim_cur / 2) : 16;
+}
+
+int scraper_start(struct scrape_config *cfg, struct store *store, scrape_log_fn log,
+		  struct scraper **out, struct err *e)
+{
+	struct scraper *s;
+	int rc;
 
 	*out = NULL;
-	s->cfg = cfg;
-	s->store = store;
-	pthread_mutex_init(&s->mu, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	for (i = 0; i < cfg->njobs && !rc; i++)
-		rc = add_job(s, &cfg->jobs[i], e);
-	if (!rc && !(s->multi = curl_multi_init()))
-		rc = err_set(e, -ENOMEM, "scrape: cannot create a curl multi handle");
-	if (!rc && pthread_create(&s->thread, NULL, loop, s) != 0)
+	s = xcalloc(1, sizeof(*s));
+	s->store = store;
+	s->log = log;
+	s->max_inflight = max_inflight();
+	s->stat_keys = intern_new(64);
+	s->ep = s->wake = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->reload_mu, NULL);
+	pthread_cond_init(&s->reload_cv, NULL);
+	pthread_cond_init(&s->work_cv, NULL);
+	s->stop = 1; /* until the threads run: scraper_stop() must not join */
+	if ((rc = runtime_new(cfg, &s->rt, e)) < 0)
+		goto fail;
+	if ((rc = loop_init(s, e)) < 0)
+		goto fail;
+	runtime_poll(s, s->rt, scrape_now());
+	s->next_sd_poll = scrape_now() + SCRAPE_SD_POLL_MS * 1000000LL;
+	sync_units(s);
+	s->stop = 0;
+	if ((rc = scrape_workers_start(s, e)) < 0)
+		goto fail;
+	if (pthread_create(&s->thread, NULL, loop, s) != 0) {
+		scrape_workers_stop(s);
 		rc = err_set(e, -EAGAIN, "scrape: cannot start the scrape thread");
-	if (rc) {
-		s->stop = 1;
-		scraper_stop(s);
-		return rc;
+		goto fail;
 	}
 	*out = s;
 	return 0;
+fail:
+	s->stop = 1;
+	scraper_stop(s);
+	return rc;
 }
 
 void scraper_stop(struct scraper *s)
@@ -418,59 +816,63 @@ void scraper_stop(struct scraper *s)
 
 	if (!s)
 		return;
-	if (!s->stop) {
-		s->stop = 1;
-		curl_multi_wakeup(s->multi);
+	if (!stopping(s)) {
+		__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+		wake(s);
 		pthread_join(s->thread, NULL);
+		scrape_workers_stop(s);
 	}
 	for (i = 0; i < s->nunits; i++) {
-		struct unit *u = &s->units[i];
-		if (u->easy) {
-			curl_multi_remove_handle(s->multi, u->easy);
-			curl_easy_cleanup(u->easy);
-			curl_slist_free_all(u->headers);
-		}
-		buf_release(&u->body);
-		labelset_release(&u->labels);
-		delta_free(u->delta);
-		free(u->url);
+		s->units[i]->queued = 0; /* workers are gone */
+		retire(s, s->units[i]);
 	}
-	curl_multi_cleanup(s->multi);
 	free(s->units);
+	curl_multi_cleanup(s->multi);
+	if (s->ep >= 0)
+		close(s->ep);
+	if (s->wake >= 0)
+		close(s->wake);
+	runtime_free(s->rt);
+	runtime_free(s->pending);
+	intern_free(s->stat_keys);
+	free(s->stats);
+	pthread_cond_destroy(&s->work_cv);
+	pthread_cond_destroy(&s->reload_cv);
+	pthread_mutex_destroy(&s->reload_mu);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
 
-static const char *const health_name[] = {"unknown", "up", "down"};
-
-void scraper_targets_json(struct scraper *s, struct buf *out)
+int scraper_reload(struct scraper *s, struct scrape_config *cfg, struct err *e)
 {
-	size_t i, k;
+	struct runtime *rt;
+	int rc;
 
-	buf_puts(out, "{\"targets\":[");
+	if ((rc = runtime_new(cfg, &rt, e)) < 0)
+		return rc;
+	pthread_mutex_lock(&s->reload_mu);
 	pthread_mutex_lock(&s->mu);
-	for (i = 0; s && i < s->nunits; i++) {
-		const struct unit *u = &s->units[i];
-		buf_puts(out, i ? ",{\"job\":" : "{\"job\":");
-		json_put_str(out, u->job->job_name, strlen(u->job->job_name));
-		buf_puts(out, ",\"url\":");
-		json_put_str(out, u->url, strlen(u->url));
-		buf_puts(out, ",\"profile_type\":");
-		json_put_str(out, u->prof->name, strlen(u->prof->name));
-		buf_puts(out, ",\"labels\":{");
-		for (k = 0; k < u->labels.n; k++) {
-			if (k)
-				buf_putc(out, ',');
-			json_put_str(out, u->labels.l[k].name, strlen(u->labels.l[k].name));
-			buf_putc(out, ':');
-			json_put_str(out, u->labels.l[k].value, strlen(u->labels.l[k].value));
-		}
-		buf_printf(out, "},\"health\":\"%s\",\"last_scrape\":%" PRId64 ",\"duration_seconds\":%.3f,"
-			   "\"last_error\":", health_name[u->health], u->last_start / 1000000,
-			   (double)u->last_duration / 1e9);
-		json_put_str(out, u->last_error, strlen(u->last_error));
-		buf_putc(out, '}');
-	}
+	s->pending = rt;
 	pthread_mutex_unlock(&s->mu);
-	buf_puts(out, "]}\n");
+	wake(s);
+	pthread_mutex_lock(&s->mu);
+	while (s->pending)
+		pthread_cond_wait(&s->reload_cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->reload_mu);
+	return 0;
+}
+
+int scraper_reload_file(struct scraper *s, const char *path, struct err *e)
+{
+	struct scrape_config *cfg;
+	int rc;
+
+	rc = scrape_config_load(path, &cfg, e);
+	if (rc == 0)
+		rc = scraper_reload(s, cfg, e);
+	pthread_mutex_lock(&s->mu);
+	s->last_reload_failed = rc < 0;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }

@@ -24,6 +24,7 @@
 #include "../ui/ui.h"
 #include "api.h"
 #include "api_regress.h"
+#include "debug.h"
 #include "metrics.h"
 
 #define HOUR_NS (3600 * STORE_NS_PER_SEC)
@@ -48,7 +49,7 @@ static void h_ready(struct http_req *r, struct http_resp *w)
 {
 	struct api *a = r->app;
 
-	if (!a->ready) {
+	if (!__atomic_load_n(&a->ready, __ATOMIC_ACQUIRE)) {
 		http_error(w, 503, "starting or stopping");
 		return;
 	}
@@ -63,6 +64,19 @@ static void h_metrics(struct http_req *r, struct http_resp *w)
 
 	w->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	metrics_write(a->metrics, store_stats(a->store, &st, &e) < 0 ? NULL : &st, &w->body);
+	scraper_metrics_write(a->scraper, &w->body);
+}
+
+static void h_reload(struct http_req *r, struct http_resp *w)
+{
+	struct err e = {0};
+
+	if (server_reload(r->app, &e) < 0) {
+		http_error(w, 400, "reload failed, the running configuration stays: %s", e.msg);
+		return;
+	}
+	http_json(w);
+	buf_puts(&w->body, "{\"status\":\"reloaded\"}\n");
 }
 
 /* ---- ingest --------------------------------------------------------------- */
@@ -536,15 +550,43 @@ static int query_format(const char *f)
 	return -1;
 }
 
+/* p as gzipped pprof, the body of a 200. */
+static void send_pprof(const struct pprof_profile *p, struct http_resp *w)
+{
+	struct err e = {0};
+	uint8_t *gz;
+	size_t len;
+
+	if (pprof_encode(p, &gz, &len, &e) < 0) {
+		http_error(w, 500, "%s", e.msg);
+		return;
+	}
+	w->content_type = "application/octet-stream";
+	buf_append(&w->body, gz, len);
+	free(gz);
+}
+
+/* format=pprof: every stored symbol (mappings, addresses, lines), not the
+ * names-only tree the other formats render from. */
+static void merged_pprof(struct api *a, const struct selector *sel, int64_t from,
+			 int64_t until, struct http_resp *w)
+{
+	struct pprof_profile *p;
+	struct err e = {0};
+
+	if (store_merge_pprof(a->store, sel, from, until, &p, &e) < 0)
+		http_error(w, e.code == -EINVAL ? 400 : 500, "%s", e.msg);
+	else
+		send_pprof(p, w);
+	pprof_free(p);
+}
+
 static void render(struct stacktree *t, const struct ptype *pt, int fmt, size_t max_nodes,
 		   struct http_resp *w)
 {
 	struct pprof_profile *p;
 	struct flamegraph_meta meta = {pt->part[1], pt->part[2], max_nodes};
-	struct err e = {0};
 	struct top *top;
-	uint8_t *gz;
-	size_t len;
 
 	switch (fmt) {
 	case QF_FLAME:
@@ -563,12 +605,8 @@ static void render(struct stacktree *t, const struct ptype *pt, int fmt, size_t 
 		http_json(w);
 		top_write_json(top, pt->part[1], pt->part[2], 0, &w->body);
 		top_free(top);
-	} else if (pprof_encode(p, &gz, &len, &e) < 0) {
-		http_error(w, 500, "%s", e.msg);
 	} else {
-		w->content_type = "application/octet-stream";
-		buf_append(&w->body, gz, len);
-		free(gz);
+		send_pprof(p, w);
 	}
 	pprof_free(p);
 }
@@ -634,6 +672,10 @@ static void merged(struct http_req *r, struct http_resp *w, int64_t from, int64_
 		return;
 	if (max_nodes_arg(r, &max_nodes, w) < 0)
 		return;
+	if (fmt == QF_PPROF) {
+		merged_pprof(a, sel, from, until, w);
+		return;
+	}
 	t = stacktree_new();
 	if (store_merge(a->store, sel, from, until, t, &e) < 0) {
 		http_error(w, e.code == -EINVAL ? 400 : 500, "%s", e.msg);
@@ -838,10 +880,7 @@ static void h_targets(struct http_req *r, struct http_resp *w)
 	struct api *a = r->app;
 
 	http_json(w);
-	if (a->scraper)
-		scraper_targets_json(a->scraper, &w->body);
-	else
-		buf_puts(&w->body, "{\"targets\":[]}\n");
+	scraper_targets_json(a->scraper, &w->body);
 }
 
 const struct http_route server_routes[] = {
@@ -860,6 +899,12 @@ const struct http_route server_routes[] = {
 	{"GET", "/metrics", h_metrics, "metrics"},
 	{"GET", "/-/healthy", h_healthy, "healthy"},
 	{"GET", "/-/ready", h_ready, "ready"},
+	{"POST", "/-/reload", h_reload, "reload"},
+	{"GET", "/debug/pprof/", debug_pprof_index, "debug_pprof"},
+	{"GET", "/debug/pprof", debug_pprof_index, "debug_pprof"},
+	{"GET", "/debug/pprof/profile", debug_pprof_profile, "debug_pprof_profile"},
+	{"GET", "/debug/pprof/cmdline", debug_pprof_cmdline, "debug_pprof"},
+	{"GET", "/debug/pprof/*", debug_pprof_other, "debug_pprof"},
 	UI_ROUTES,
 	{NULL, NULL, NULL, NULL},
 };

@@ -12,7 +12,11 @@ struct api {
 	struct scraper *scraper;   /* NULL without --config */
 	struct metrics *metrics;
 	const struct server_config *cfg;
-	volatile int ready;
+	int ready;                 /* atomic: set once everything runs */
 };
+
+/* Re-reads --config (SIGHUP, POST /-/reload) and logs the outcome. On an
+ * error (e says why, with file:line) the running configuration stays. */
+int server_reload(struct api *a, struct err *e);
 
 #endif

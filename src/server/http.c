@@ -253,8 +253,10 @@ int http_start(const struct http_config *cfg, const struct http_route *routes, v
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
+	/* poll(), not select(): a scraping server holds thousands of sockets,
+	 * and select() refuses any descriptor past FD_SETSIZE (1024). */
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	int rc;
 
 	*out = NULL;

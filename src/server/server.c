@@ -32,7 +32,8 @@ static const char usage[] =
 	"  --max-decompressed B   largest profile after gunzip (default 536870912)\n"
 	"  --max-labels N         labels per series (default 30)\n"
 	"  --max-connections N    concurrent connections (default 256)\n"
-	"  --config FILE          YAML configuration: scrape_configs (docs/CONFIG.md)\n"
+	"  --config FILE          YAML configuration: scrape_configs (docs/CONFIG.md);\n"
+	"                         SIGHUP or POST /-/reload re-reads it\n"
 	"  --check-config         check --config and exit (0: valid; 1: errors, with lines)\n"
 	"  --agent                also profile this machine with the eBPF agent (19 Hz,\n"
 	"                         10 s profiles straight into the store; needs root;\n"
@@ -171,17 +172,41 @@ static int parse_opts(int argc, char **argv, struct server_config *c)
 	return 0;
 }
 
+/* ---- reload ------------------------------------------------------------------ */
+
+int server_reload(struct api *a, struct err *e)
+{
+	if (!a->scraper)
+		return err_set(e, -EINVAL, "nothing to reload: the server was started without --config");
+	if (scraper_reload_file(a->scraper, a->cfg->config, e) < 0) {
+		logf_("error", "reload of %s failed, the running configuration stays: %s",
+		      a->cfg->config, e->msg);
+		return e->code;
+	}
+	logf_("info", "reloaded %s", a->cfg->config);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
-static int wait_for_signal(void)
+static void signal_set(sigset_t *set)
 {
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+/* Waits for SIGTERM or SIGINT; SIGHUP reloads the configuration. */
+static int wait_for_signal(struct api *a)
+{
+	struct err e = {0};
 	sigset_t set;
 	int sig = 0;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigwait(&set, &sig);
+	signal_set(&set);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		server_reload(a, &e);
 	return sig;
 }
 
@@ -208,9 +233,7 @@ int server_main(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	/* Signals go to sigwait() in this thread only: block them before any
 	 * thread starts, so every thread inherits the mask. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	signal_set(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -238,25 +261,29 @@ int server_main(int argc, char **argv)
 		metrics_free(a.metrics);
 		return 1;
 	}
-	if (http_start(&cfg.http, server_routes, &a, observe, &http, &e) < 0) {
-		logf_("error", "%s", e.msg);
-		store_close(a.store);
-		metrics_free(a.metrics);
-		return 1;
-	}
-	if (scfg && scraper_start(scfg, a.store, &a.scraper, &e) < 0) {
-		logf_("error", "%s", e.msg);
-		http_stop(http);
-		store_close(a.store);
-		metrics_free(a.metrics);
-		scrape_config_free(scfg);
-		return 1;
-	}
+	/* The agent before the scraper takes scfg over (it reads the relabel
+	 * rules of scfg's "agent" job, and keeps a compiled copy). */
 	if (cfg.agent && inserver_start(NULL, scfg, a.store, &agent, &e) < 0) {
 		logf_("error", "--agent: %s", e.msg);
-		http_stop(http);
-		scraper_stop(a.scraper);
 		scrape_config_free(scfg);
+		store_close(a.store);
+		metrics_free(a.metrics);
+		return 1;
+	}
+	/* The scraper first: the HTTP threads then see a.scraper set (their
+	 * creation orders it), and a scrape of the server itself that comes
+	 * before the listener only fails once. */
+	if (scfg && scraper_start(scfg, a.store, logf_, &a.scraper, &e) < 0) {
+		logf_("error", "%s", e.msg);
+		inserver_stop(agent);
+		store_close(a.store);
+		metrics_free(a.metrics);
+		return 1;
+	}
+	if (http_start(&cfg.http, server_routes, &a, observe, &http, &e) < 0) {
+		logf_("error", "%s", e.msg);
+		inserver_stop(agent);
+		scraper_stop(a.scraper);
 		store_close(a.store);
 		metrics_free(a.metrics);
 		return 1;
@@ -266,16 +293,15 @@ int server_main(int argc, char **argv)
 	pthread_mutex_init(&m.mu, NULL);
 	pthread_cond_init(&m.cv, NULL);
 	pthread_create(&maint_thread, NULL, maint_loop, &m);
-	a.ready = 1;
+	__atomic_store_n(&a.ready, 1, __ATOMIC_RELEASE);
 	logf_("info", "listening on http://%s, data in %s", cfg.http.listen, cfg.store.dir);
 
-	sig = wait_for_signal();
+	sig = wait_for_signal(&a);
 	logf_("info", "signal %d: finishing requests in flight and closing", sig);
-	a.ready = 0;
+	__atomic_store_n(&a.ready, 0, __ATOMIC_RELEASE);
 	http_stop(http);
 	inserver_stop(agent);
 	scraper_stop(a.scraper);
-	scrape_config_free(scfg);
 	pthread_mutex_lock(&m.mu);
 	m.stop = 1;
 	pthread_cond_signal(&m.cv);

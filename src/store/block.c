@@ -17,11 +17,18 @@
 #include "../base/intern.h"
 #include "../base/u64map.h"
 #include "../base/xalloc.h"
+#include "../pprof/merge.h"
 #include "../pprof/pbwire.h"
 #include "blob.h"
 
 #define BLOCK_APP_ID 0x53594b31 /* "SYK1" */
 #define BLOCK_FORMAT 1
+
+/* The largest pprof period each series had in the block (added after
+ * format 1's first blocks: a writer creates it in older files, readers
+ * treat its absence as period 0). */
+#define PERIODS_TABLE "CREATE TABLE IF NOT EXISTS periods(series INTEGER PRIMARY KEY," \
+	" period INTEGER NOT NULL);"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
@@ -41,7 +48,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS profiles(series INTEGER, ts INTEGER, duration INTEGER,"
 	" total INTEGER, blob BLOB, PRIMARY KEY(series, ts)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS rollups(series INTEGER, span INTEGER, ts INTEGER,"
-	" total INTEGER, n INTEGER, blob BLOB, PRIMARY KEY(series, span, ts)) WITHOUT ROWID;";
+	" total INTEGER, n INTEGER, blob BLOB, PRIMARY KEY(series, span, ts)) WITHOUT ROWID;"
+	PERIODS_TABLE;
 
 /* The writer's view: what is in the file, keyed for dedup. Index k of each
  * intern table is row id k + 1. */
@@ -66,6 +74,9 @@ struct wcache {
 	size_t cap_map_start;
 	sqlite3_stmt *ins_str, *ins_map, *ins_func, *ins_loc, *ins_stack,
 		*ins_series, *ins_label, *ins_profile;
+	sqlite3_stmt *ins_period;
+	int64_t *period;          /* per series id - 1: largest period written */
+	size_t cap_period;
 };
 
 /* The readers' view: the stack tree and frame names, grown on demand. */
@@ -90,6 +101,12 @@ struct rcache {
 	struct sview *sv;             /* series with labels, by id - 1 */
 	size_t nsv, cap_sv;
 	struct intern *sv_strs;       /* owns the series strings */
+	struct pprof_profile *syms;   /* the block's symbols, for pprof output */
+	uint32_t *gloc;               /* location id -> registry location + 1 */
+	size_t cap_gloc;
+	uint32_t *lpath;              /* node -> store-wide location path id */
+	uint32_t nlpath;
+	size_t cap_lpath;
 };
 
 struct block {
@@ -309,6 +326,8 @@ static void wcache_release(struct wcache *w)
 	sqlite3_finalize(w->ins_series);
 	sqlite3_finalize(w->ins_label);
 	sqlite3_finalize(w->ins_profile);
+	sqlite3_finalize(w->ins_period);
+	free(w->period);
 	intern_free(w->strs);
 	intern_free(w->funcs);
 	intern_free(w->maps);
@@ -347,6 +366,9 @@ static void rcache_release(struct rcache *r)
 	free(r->frames);
 	free(r->strs);
 	intern_free(r->str_bytes);
+	pprof_free(r->syms);
+	free(r->gloc);
+	free(r->lpath);
 	pthread_mutex_destroy(&r->mu);
 }
 
@@ -598,6 +620,15 @@ static int prepare_inserts(struct block *b, struct err *e)
 	return rc;
 }
 
+static int periods_prepare(struct block *b, struct err *e)
+{
+	int rc = exec(b->db, PERIODS_TABLE, e);
+
+	return rc ? rc : prepare(b->db, "INSERT INTO periods VALUES(?,?) ON CONFLICT(series)"
+				 " DO UPDATE SET period=max(period, excluded.period)",
+				 &b->w.ins_period, e);
+}
+
 static int wcache_load(struct block *b, struct err *e)
 {
 	struct wcache *w = &b->w;
@@ -620,6 +651,7 @@ static int wcache_load(struct block *b, struct err *e)
 	rc = rc ? rc : load_rows(b, "SELECT id, labels FROM series ORDER BY id", w->series, key_series, e);
 	rc = rc ? rc : load_nodes(b, e);
 	rc = rc ? rc : prepare_inserts(b, e);
+	rc = rc ? rc : periods_prepare(b, e);
 	if (rc)
 		wcache_release(w);
 	return rc;
@@ -849,6 +881,7 @@ static int map_location_slow(struct put *c, uint32_t li, uint32_t *id)
 {
 	const struct pprof_location *l = &c->p->location[li];
 	struct wcache *w = &c->b->w;
+	uint64_t addr = l->address;
 	uint32_t mapping = 0, k;
 	int is_new, rc;
 
@@ -856,15 +889,21 @@ static int map_location_slow(struct put *c, uint32_t li, uint32_t *id)
 		return rc;
 	if ((rc = location_parts(c, li)) < 0)
 		return rc;
+	/* Rebased to the block's mapping, as pprof's merge does, so that the
+	 * row's address minus its mapping's start is this profile's offset
+	 * into the binary whatever base the process had. */
+	if (mapping)
+		addr = addr - c->p->mapping[l->mapping - 1].start +
+		       (uint64_t)w->map_start[mapping - 1];
 	buf_reset(&c->key);
-	location_key(c->b, &c->key, mapping, l->address, c->tmp.data, c->tmp.len);
+	location_key(c->b, &c->key, mapping, addr, c->tmp.data, c->tmp.len);
 	k = intern_put(w->locs, c->key.data, c->key.len, &is_new);
 	*id = c->loc[li] = k + 1;
 	if (!is_new)
 		return 0;
 	sqlite3_bind_int64(w->ins_loc, 1, k + 1);
 	sqlite3_bind_int64(w->ins_loc, 2, mapping);
-	sqlite3_bind_int64(w->ins_loc, 3, (int64_t)l->address);
+	sqlite3_bind_int64(w->ins_loc, 3, (int64_t)addr);
 	sqlite3_bind_blob(w->ins_loc, 4, c->tmp.data ? (void *)c->tmp.data : "", (int)c->tmp.len,
 			  SQLITE_STATIC);
 	sqlite3_bind_blob(w->ins_loc, 5, c->frames.data ? (void *)c->frames.data : "",
@@ -1021,6 +1060,23 @@ static int series_id(struct put *c, const struct norm_series *ns, uint32_t *id)
 	return 0;
 }
 
+/* Remembers the profile's period for the series when it is the largest
+ * yet (memory spares the write when it is not). */
+static int put_period(struct put *c, uint32_t sid)
+{
+	struct wcache *w = &c->b->w;
+	size_t old = w->cap_period;
+
+	XGROW(w->period, w->cap_period, (size_t)sid);
+	memset(w->period + old, 0, (w->cap_period - old) * sizeof(*w->period));
+	if (c->p->period <= w->period[sid - 1])
+		return 0;
+	w->period[sid - 1] = c->p->period;
+	sqlite3_bind_int64(w->ins_period, 1, sid);
+	sqlite3_bind_int64(w->ins_period, 2, c->p->period);
+	return step_done(c->b->db, w->ins_period, c->e, "insert period");
+}
+
 static int put_series(struct put *c, const struct store_profile *sp,
 		      const struct norm_series *ns)
 {
@@ -1032,7 +1088,7 @@ static int put_series(struct put *c, const struct store_profile *sp,
 	uint32_t sid;
 	int rc;
 
-	if ((rc = series_id(c, ns, &sid)) < 0)
+	if ((rc = series_id(c, ns, &sid)) < 0 || (rc = put_period(c, sid)) < 0)
 		return rc;
 	XGROW(c->pairs, c->cap_pairs, n + 1);
 	for (i = 0; i < n; i++) {
@@ -1636,6 +1692,388 @@ void block_paths_render(struct block_paths *p, const struct block_acc *acc,
 	free(out_of);
 	free(name_of);
 	free(chain);
+}
+
+/* ---- reader: merged pprof with full symbols ----------------------------- */
+
+/* pprof output needs every symbol, not only frame names. Each block's
+ * symbol tables are mirrored once in its reader cache as a pprof profile
+ * (c->syms: string index = string id, other indices = row id - 1), grown
+ * as the block grows, and each location a merge reaches is mapped once
+ * into a store-wide registry (struct block_locs: a pprof_merger used for
+ * its identities, so equal locations from any block are one, as in
+ * pprof's merge). Nodes then get store-wide location-path ids, cached per
+ * block like the frame-path ids of flame graphs, so a merge only adds
+ * numbers per path id and the profile is rendered once at the end. */
+
+static int sym_str(const struct pprof_profile *p, int64_t id, uint32_t *out)
+{
+	if (id < 0 || id >= (int64_t)p->nstr)
+		return -EUCLEAN;
+	*out = (uint32_t)id;
+	return 0;
+}
+
+static int sym_mapping(struct pprof_profile *p, sqlite3_stmt *st)
+{
+	struct pprof_mapping m = {0};
+	uint32_t k;
+
+	if (sym_str(p, sqlite3_column_int64(st, 4), &m.filename) < 0 ||
+	    sym_str(p, sqlite3_column_int64(st, 5), &m.build_id) < 0)
+		return -EUCLEAN;
+	m.start = (uint64_t)sqlite3_column_int64(st, 1);
+	m.limit = (uint64_t)sqlite3_column_int64(st, 2);
+	m.offset = (uint64_t)sqlite3_column_int64(st, 3);
+	k = pprof_add_mapping(p);
+	m.id = p->mapping[k].id;
+	p->mapping[k] = m;
+	return 0;
+}
+
+static int sym_function(struct pprof_profile *p, sqlite3_stmt *st)
+{
+	struct pprof_function f = {0};
+	uint32_t k;
+
+	if (sym_str(p, sqlite3_column_int64(st, 1), &f.name) < 0 ||
+	    sym_str(p, sqlite3_column_int64(st, 2), &f.system_name) < 0 ||
+	    sym_str(p, sqlite3_column_int64(st, 3), &f.filename) < 0)
+		return -EUCLEAN;
+	f.start_line = sqlite3_column_int64(st, 4);
+	k = pprof_add_function(p);
+	f.id = p->function[k].id;
+	p->function[k] = f;
+	return 0;
+}
+
+/* Lines are (function id, line) varints, innermost first, as in pprof:
+ * counted and checked first, then copied into the new location. */
+static int sym_location(struct pprof_profile *p, sqlite3_stmt *st)
+{
+	int64_t mapping = sqlite3_column_int64(st, 1);
+	const uint8_t *b0 = sqlite3_column_blob(st, 3), *b, *end;
+	uint64_t fid, line;
+	uint32_t nl = 0, k, li;
+	struct pprof_line *ln;
+
+	if (mapping < 0 || mapping > (int64_t)p->nmapping)
+		return -EUCLEAN;
+	end = b0 ? b0 + sqlite3_column_bytes(st, 3) : NULL; /* no lines: NULL */
+	for (b = b0; b && b < end; nl++)
+		if (pb_varint(&b, end, &fid) || pb_varint(&b, end, &line) || fid < 1 ||
+		    fid > p->nfunction)
+			return -EUCLEAN;
+	li = pprof_add_location(p, nl);
+	p->location[li].address = (uint64_t)sqlite3_column_int64(st, 2);
+	p->location[li].mapping = (uint32_t)mapping;
+	ln = &p->line[p->location[li].line_off];
+	for (b = b0, k = 0; k < nl; k++) {
+		pb_varint(&b, end, &fid);
+		pb_varint(&b, end, &line);
+		ln[k] = (struct pprof_line){(uint32_t)fid - 1, (int64_t)line, 0};
+	}
+	return 0;
+}
+
+/* Appends rows with id > known, which must continue the dense ids. */
+static int sym_rows(struct block_reader *rd, const char *sql, uint32_t known,
+		    int (*row)(struct pprof_profile *p, sqlite3_stmt *st), struct err *e)
+{
+	struct pprof_profile *p = rd->b->r.syms;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(rd->db, sql, &st, e)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, known);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_int64(st, 0) != (int64_t)known + 1 || row(p, st) < 0) {
+			rc = err_set(e, -EUCLEAN, "%s: row %lld of '%.40s' is damaged", rd->b->path,
+				     (long long)sqlite3_column_int64(st, 0), sql);
+			break;
+		}
+		known++;
+	}
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : rc == SQLITE_DONE ? 0 : sql_err(e, rd->db, rc, sql);
+}
+
+/* Extends c->syms with what this read transaction sees (c->mu held,
+ * after rcache_refresh, which loaded the strings). */
+static int syms_refresh(struct block_reader *rd, struct err *e)
+{
+	struct rcache *c = &rd->b->r;
+	struct pprof_profile *p;
+	int rc;
+
+	if (!c->syms)
+		c->syms = pprof_new();
+	p = c->syms;
+	XGROW(p->str, p->cap_str, (size_t)c->nstrs + 1);
+	for (; p->nstr <= c->nstrs; p->nstr++)
+		p->str[p->nstr] = c->strs[p->nstr];
+	rc = sym_rows(rd, "SELECT * FROM mappings WHERE id > ? ORDER BY id", p->nmapping,
+		      sym_mapping, e);
+	rc = rc ? rc : sym_rows(rd, "SELECT * FROM functions WHERE id > ? ORDER BY id",
+				p->nfunction, sym_function, e);
+	rc = rc ? rc : sym_rows(rd, "SELECT id, mapping, address, lines FROM locations"
+				" WHERE id > ? ORDER BY id", p->nlocation, sym_location, e);
+	return rc;
+}
+
+void block_locs_init(struct block_locs *l)
+{
+	pthread_mutex_init(&l->mu, NULL);
+	l->reg = pprof_merger_new();
+	u64map_init(&l->kids, 1024);
+	XGROW(l->parent, l->cap, 1);
+	l->loc = xrealloc(l->loc, l->cap * sizeof(*l->loc));
+	l->parent[0] = l->loc[0] = 0;
+	l->n = 1;
+}
+
+void block_locs_release(struct block_locs *l)
+{
+	pprof_merger_free(l->reg);
+	u64map_release(&l->kids);
+	free(l->parent);
+	free(l->loc);
+	pthread_mutex_destroy(&l->mu);
+}
+
+/* The store-wide path: parent path plus registry location (l->mu held). */
+static uint32_t locs_child(struct block_locs *l, uint32_t parent, uint32_t loc)
+{
+	uint64_t key = (uint64_t)parent << 32 | loc;
+	uint32_t id = u64map_get(&l->kids, key);
+	size_t cap = l->cap;
+
+	if (id != U64MAP_NONE)
+		return id;
+	XGROW(l->parent, l->cap, l->n + 1);
+	if (l->cap != cap)
+		l->loc = xrealloc(l->loc, l->cap * sizeof(*l->loc));
+	id = (uint32_t)l->n++;
+	l->parent[id] = parent;
+	l->loc[id] = loc;
+	u64map_put(&l->kids, key, id);
+	return id;
+}
+
+/* Gives nodes [c->nlpath, nn) their store-wide location paths (c->mu and
+ * l->mu held), mapping each block location into the registry once. */
+static void map_lpaths(struct rcache *c, struct block_locs *l, uint32_t nn)
+{
+	size_t old = c->cap_gloc;
+	uint32_t i;
+	int sourced = 0;
+
+	if (c->nlpath >= nn)
+		return;
+	XGROW(c->lpath, c->cap_lpath, nn);
+	XGROW(c->gloc, c->cap_gloc, (size_t)c->syms->nlocation + 1);
+	memset(c->gloc + old, 0, (c->cap_gloc - old) * sizeof(*c->gloc));
+	if (!c->nlpath)
+		c->lpath[c->nlpath++] = 0;
+	for (i = c->nlpath; i < nn; i++) {
+		uint32_t g = c->lpath[c->parent[i]], loc = c->loc[i];
+		if (loc && loc <= c->syms->nlocation) {
+			if (!c->gloc[loc]) {
+				if (!sourced++)
+					pprof_merger_source(l->reg, c->syms);
+				c->gloc[loc] = pprof_merger_location(l->reg, loc - 1) + 1;
+			}
+			g = locs_child(l, g, c->gloc[loc] - 1);
+		}
+		c->lpath[i] = g;
+	}
+	c->nlpath = nn;
+}
+
+/* The profile header from the profiles the range selects: time_nanos the
+ * earliest, duration_nanos the sum, period the largest (pprof's merge
+ * rules), read from the profiles table even where roll-ups give the
+ * samples (roll-ups keep no times). */
+static int pprof_header(struct block_reader *r, const uint32_t *ids, size_t n, int64_t from,
+			int64_t until, struct pprof_profile *p, struct err *e)
+{
+	int64_t lo = from > r->b->start ? from : r->b->start;
+	int64_t hi = until < r->b->end ? until : r->b->end;
+	sqlite3_stmt *st = NULL, *per = NULL;
+	size_t i;
+	int rc;
+
+	rc = prepare(r->db, "SELECT min(ts), sum(duration), count(*) FROM profiles"
+		     " WHERE series=? AND ts>=? AND ts<?", &st, e);
+	/* Blocks written before periods existed have no such table. */
+	if (sqlite3_prepare_v2(r->db, "SELECT period FROM periods WHERE series=?", -1, &per,
+			       NULL) != SQLITE_OK)
+		per = NULL;
+	for (i = 0; i < n && !rc; i++) {
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, lo);
+		sqlite3_bind_int64(st, 3, hi);
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+			rc = sql_err(e, r->db, rc, "profile times");
+			break;
+		}
+		rc = 0;
+		if (sqlite3_column_int64(st, 2)) {
+			int64_t t = sqlite3_column_int64(st, 0);
+			if (!p->time_nanos || t < p->time_nanos)
+				p->time_nanos = t;
+			p->duration_nanos += sqlite3_column_int64(st, 1);
+		}
+		sqlite3_reset(st);
+		if (per) {
+			sqlite3_bind_int64(per, 1, ids[i]);
+			if (sqlite3_step(per) == SQLITE_ROW && sqlite3_column_int64(per, 0) > p->period)
+				p->period = sqlite3_column_int64(per, 0);
+			sqlite3_reset(per);
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(per);
+	return rc;
+}
+
+int block_reader_pprof(struct block_reader *r, struct block_locs *l, const uint32_t *ids,
+		       size_t n, int64_t from, int64_t until, struct block_acc *out,
+		       struct pprof_profile *hdr, struct err *e)
+{
+	struct rcache *c = &r->b->r;
+	int64_t *acc = NULL;
+	size_t nn = 0, npath, i;
+	int rc;
+
+	if (!n)
+		return 0;
+	if ((rc = exec(r->db, "BEGIN", e)) < 0)
+		return rc;
+	pthread_mutex_lock(&c->mu);
+	rc = rcache_refresh(r, e);
+	rc = rc ? rc : syms_refresh(r, e);
+	nn = c->nnodes;
+	pthread_mutex_unlock(&c->mu);
+	if (!rc) {
+		acc = xcalloc(nn + 1, sizeof(*acc));
+		rc = accumulate(r, ids, n, from, until, acc, nn, e);
+	}
+	rc = rc ? rc : pprof_header(r, ids, n, from, until, hdr, e);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (!rc) {
+		pthread_mutex_lock(&c->mu);
+		pthread_mutex_lock(&l->mu);
+		map_lpaths(c, l, (uint32_t)nn);
+		npath = l->n;
+		pthread_mutex_unlock(&l->mu);
+		if (out->cap < npath) {
+			size_t old = out->cap;
+			XGROW(out->v, out->cap, npath);
+			memset(out->v + old, 0, (out->cap - old) * sizeof(*out->v));
+		}
+		for (i = 0; i < nn; i++)
+			if (acc[i])
+				out->v[c->lpath[i]] += acc[i];
+		pthread_mutex_unlock(&c->mu);
+	}
+	free(acc);
+	return rc;
+}
+
+/* Copying registry symbols into the output: registry index -> output
+ * index + 1 per kind, so each symbol is copied once. */
+struct render {
+	const struct pprof_profile *reg;
+	struct pprof_profile *out;
+	uint32_t *str, *map, *fn, *loc;
+};
+
+static uint32_t render_str(struct render *x, uint32_t s)
+{
+	if (!x->str[s])
+		x->str[s] = pprof_intern(x->out, x->reg->str[s].ptr, x->reg->str[s].len) + 1;
+	return x->str[s] - 1;
+}
+
+static uint32_t render_fn(struct render *x, uint32_t fi)
+{
+	const struct pprof_function *f = &x->reg->function[fi];
+	struct pprof_function d = *f;
+	uint32_t k;
+
+	if (x->fn[fi])
+		return x->fn[fi] - 1;
+	d.name = render_str(x, f->name);
+	d.system_name = render_str(x, f->system_name);
+	d.filename = render_str(x, f->filename);
+	k = pprof_add_function(x->out);
+	d.id = x->out->function[k].id;
+	x->out->function[k] = d;
+	x->fn[fi] = k + 1;
+	return k;
+}
+
+static uint32_t render_loc(struct render *x, uint32_t li)
+{
+	const struct pprof_location *l = &x->reg->location[li];
+	uint32_t k, d, mi = 0;
+
+	if (x->loc[li])
+		return x->loc[li] - 1;
+	if (l->mapping && !(mi = x->map[l->mapping - 1])) {
+		struct pprof_mapping m = x->reg->mapping[l->mapping - 1];
+		m.filename = render_str(x, m.filename);
+		m.build_id = render_str(x, m.build_id);
+		mi = pprof_add_mapping(x->out) + 1;
+		m.id = x->out->mapping[mi - 1].id;
+		x->out->mapping[mi - 1] = m;
+		x->map[l->mapping - 1] = mi;
+	}
+	for (k = 0; k < l->nline; k++)
+		render_fn(x, x->reg->line[l->line_off + k].function);
+	d = pprof_add_location(x->out, l->nline);
+	x->out->location[d].address = l->address;
+	x->out->location[d].mapping = mi;
+	for (k = 0; k < l->nline; k++) {
+		struct pprof_line ln = x->reg->line[l->line_off + k];
+		ln.function = x->fn[ln.function] - 1;
+		x->out->line[x->out->location[d].line_off + k] = ln;
+	}
+	x->loc[li] = d + 1;
+	return d;
+}
+
+void block_locs_render(struct block_locs *l, const struct block_acc *acc,
+		       struct pprof_profile *out)
+{
+	struct render x;
+	uint32_t *stack = NULL, g, p;
+	size_t cap = 0, depth;
+
+	pthread_mutex_lock(&l->mu);
+	x.reg = pprof_merger_symbols(l->reg);
+	x.out = out;
+	x.str = xcalloc((size_t)x.reg->nstr + 1, sizeof(*x.str));
+	x.map = xcalloc((size_t)x.reg->nmapping + 1, sizeof(*x.map));
+	x.fn = xcalloc((size_t)x.reg->nfunction + 1, sizeof(*x.fn));
+	x.loc = xcalloc((size_t)x.reg->nlocation + 1, sizeof(*x.loc));
+	for (g = 1; g < l->n && g < acc->cap; g++) {
+		if (!acc->v[g])
+			continue;
+		for (depth = 0, p = g; p; p = l->parent[p]) {
+			XGROW(stack, cap, depth + 1);
+			stack[depth++] = render_loc(&x, l->loc[p]);
+		}
+		pprof_add_sample(out, stack, (uint32_t)depth, &acc->v[g], 0);
+	}
+	pthread_mutex_unlock(&l->mu);
+	free(x.str);
+	free(x.map);
+	free(x.fn);
+	free(x.loc);
+	free(stack);
 }
 
 /* ---- reader: totals over time ------------------------------------------- */

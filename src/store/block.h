@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "../base/u64map.h"
 #include "store.h"
 
 struct block;
@@ -107,6 +108,37 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
  * frame names, the nodes' store-wide path ids), so that it does not have to.
  * Used by the store's warm-up after opening. */
 int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct err *e);
+/* Merging to pprof with every symbol the blocks keep (mappings,
+ * addresses, lines, functions with files). Each block's locations are
+ * mapped once into a store-wide registry (a pprof_merger: pprof's merge
+ * identities) and its nodes get store-wide location-path ids, cached in
+ * the block's reader cache; a merge adds numbers per path id into a
+ * struct block_acc and block_locs_render() builds the profile once. The
+ * registry and path tree only grow: one entry per distinct location and
+ * location path ever merged to pprof. Addresses are rebased to the first
+ * mapping the registry saw with that identity, as pprof's merge does. */
+struct pprof_merger;
+
+struct block_locs {
+	pthread_mutex_t mu;
+	struct pprof_merger *reg;    /* symbols only */
+	struct u64map kids;          /* parent path << 32 | location -> path */
+	uint32_t *parent, *loc;      /* per path id; 0 is the root */
+	size_t n, cap;
+};
+
+void block_locs_init(struct block_locs *l);
+void block_locs_release(struct block_locs *l);
+/* Adds the merged stacks of the series in [from, until) to acc by path id,
+ * and into hdr's header: time_nanos (earliest profile), duration_nanos
+ * (their sum), period (the largest a selected series had in the block). */
+int block_reader_pprof(struct block_reader *r, struct block_locs *l, const uint32_t *ids,
+		       size_t n, int64_t from, int64_t until, struct block_acc *acc,
+		       struct pprof_profile *hdr, struct err *e);
+/* Adds one sample per path with a value in acc to out (locations leaf
+ * first, with their mappings, functions and strings copied into out). */
+void block_locs_render(struct block_locs *l, const struct block_acc *acc,
+		       struct pprof_profile *out);
 /* Adds per-step totals of series ids[i] into sums[i * nsteps + k]. */
 int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
 		       int64_t from, int64_t until, int64_t step, int64_t *sums,

@@ -55,6 +55,17 @@ int store_merge(struct store *s, const struct selector *sel, int64_t from, int64
 	return OPS(s)->merge(s, sel, from, until, out, e);
 }
 
+int store_merge_pprof(struct store *s, const struct selector *sel, int64_t from,
+		      int64_t until, struct pprof_profile **out, struct err *e)
+{
+	*out = NULL;
+	if (!sel || !sel->profile_type)
+		return err_set(e, -EINVAL, "merge needs a profile type, e.g. process_cpu:cpu:nanoseconds:cpu:nanoseconds{...}");
+	if (!OPS(s)->merge_pprof)
+		return err_set(e, -ENOTSUP, "the %s store cannot merge to pprof", OPS(s)->name);
+	return OPS(s)->merge_pprof(s, sel, from, until, out, e);
+}
+
 int store_range(struct store *s, const struct selector *sel, int64_t from, int64_t until,
 		int64_t step, const char *group_by, store_range_cb cb, void *ctx,
 		struct err *e)

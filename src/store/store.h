@@ -106,6 +106,8 @@ struct store_ops {
 	int (*profiles)(struct store *s, const struct selector *sel, int64_t from,
 			int64_t until, struct stacktree *paths, store_profile_cb cb,
 			void *ctx, struct err *e);
+	int (*merge_pprof)(struct store *s, const struct selector *sel, int64_t from,
+			   int64_t until, struct pprof_profile **out, struct err *e);
 };
 
 /* The embedded backend. */
@@ -129,6 +131,16 @@ int store_profile_types(struct store *s, int64_t from, int64_t until,
  * out. The selector must name a profile type. */
 int store_merge(struct store *s, const struct selector *sel, int64_t from, int64_t until,
 		struct stacktree *out, struct err *e);
+/* The same merge as full-fidelity pprof (*out, caller frees): samples are
+ * stacks of the stored locations with their mappings, addresses and lines
+ * (inlined frames in order), functions with names, system names, files and
+ * start lines; equal locations and stacks are summed across profiles and
+ * blocks with pprof's merge identity (pprof_merge). One sample type and the
+ * period type, from the selector's profile type; time_nanos the earliest
+ * selected profile, duration_nanos the sum of their durations, period the
+ * largest stored. An empty selection gives a profile with no samples. */
+int store_merge_pprof(struct store *s, const struct selector *sel, int64_t from,
+		      int64_t until, struct pprof_profile **out, struct err *e);
 /* Totals per step ([from + k*step, from + (k+1)*step)), one callback per
  * series, or per value of group_by when it is given. */
 int store_range(struct store *s, const struct selector *sel, int64_t from, int64_t until,

@@ -52,6 +52,7 @@ struct sqstore {
 	struct bref **blocks;         /* sorted by start */
 	size_t n, cap;
 	struct block_paths paths;     /* store-wide frame paths, for merges */
+	struct block_locs locs;       /* store-wide locations, for pprof merges */
 	/* Group commit: appends queue here; one leader commits them all. */
 	pthread_mutex_t qmu;
 	pthread_cond_t qcv;
@@ -262,6 +263,7 @@ static void sq_close(struct store *st)
 	pthread_mutex_destroy(&s->qmu);
 	pthread_cond_destroy(&s->qcv);
 	block_paths_release(&s->paths);
+	block_locs_release(&s->locs);
 	free(s->dir);
 	free(s);
 }
@@ -346,6 +348,7 @@ static int sq_open(const struct store_config *cfg, struct store **out, struct er
 	pthread_mutex_init(&s->qmu, NULL);
 	pthread_cond_init(&s->qcv, NULL);
 	block_paths_init(&s->paths);
+	block_locs_init(&s->locs);
 	rc = mkdir_p(s->dir, e);
 	snprintf(path, sizeof(path), "%s/blocks", s->dir);
 	rc = rc ? rc : mkdir_p(path, e);
@@ -694,6 +697,69 @@ static int sq_merge(struct store *st, const struct selector *sel, int64_t from,
 	return rc;
 }
 
+/* ---- merge to full-fidelity pprof ---------------------------------------- */
+
+struct pprof_q {
+	const struct selector *sel;
+	int64_t from, until;
+	struct block_locs *locs;
+	struct block_acc acc;
+	struct pprof_profile *out;
+};
+
+/* An empty profile with the sample type and period type that profile type
+ * id name:type:unit:period_type:period_unit names ("" where parts lack). */
+static struct pprof_profile *typed_profile(const char *id)
+{
+	struct pprof_profile *p = pprof_new();
+	char *dup = xstrdup(id), *part[5], *s = dup;
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		char *c = s ? strchr(s, ':') : NULL;
+		if (c)
+			*c = '\0';
+		part[i] = s ? s : "";
+		s = c ? c + 1 : NULL;
+	}
+	pprof_add_sample_type(p, part[1], part[2]);
+	p->period_type.type = pprof_intern_cstr(p, part[3]);
+	p->period_type.unit = pprof_intern_cstr(p, part[4]);
+	free(dup);
+	return p;
+}
+
+static int pprof_block(struct block_reader *r, void *ctx, struct err *e)
+{
+	struct pprof_q *q = ctx;
+	uint32_t *ids;
+	size_t n;
+	int rc = block_reader_series(r, q->sel, &ids, &n, NULL, NULL, e);
+
+	if (!rc)
+		rc = block_reader_pprof(r, q->locs, ids, n, q->from, q->until, &q->acc, q->out, e);
+	free(ids);
+	return rc;
+}
+
+static int sq_merge_pprof(struct store *st, const struct selector *sel, int64_t from,
+			  int64_t until, struct pprof_profile **out, struct err *e)
+{
+	struct sqstore *s = (struct sqstore *)st;
+	struct pprof_q q = {sel, from, until, &s->locs, {NULL, 0}, typed_profile(sel->profile_type)};
+	int rc = each_block(s, from, until, pprof_block, &q, e);
+
+	if (!rc)
+		block_locs_render(&s->locs, &q.acc, q.out);
+	free(q.acc.v);
+	if (rc) {
+		pprof_free(q.out);
+		q.out = NULL;
+	}
+	*out = q.out;
+	return rc;
+}
+
 /* ---- range: totals per step, per series or per label value -------------- */
 
 struct group {
@@ -994,4 +1060,5 @@ const struct store_ops store_sqlite_ops = {
 	.maintain = sq_maintain,
 	.stats = sq_stats,
 	.profiles = sq_profiles,
+	.merge_pprof = sq_merge_pprof,
 };

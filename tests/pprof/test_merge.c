@@ -277,6 +277,49 @@ static void test_aslr_unify(void **state)
 	pprof_free(b);
 }
 
+/* The merger as a symbol registry: locations mapped one by one from two
+ * sources (a process and its restart at another base) meet where
+ * pprof_merge would put them, rebased onto the first mapping. */
+static void test_registry_locations(void **state)
+{
+	struct pprof_profile *a = new_prof(), *b = new_prof(), *out;
+	struct pprof_profile *srcs[2] = {a, b};
+	struct pprof_merger *reg = pprof_merger_new();
+	const struct pprof_profile *syms;
+	uint32_t ma = add_mapping(a, 0x400000, "/bin/app") + 1;
+	uint32_t mb = add_mapping(b, 0x7f0000400000ULL, "/bin/app") + 1;
+	uint32_t sa[2], sb[2], ra[2], rb[2];
+	int k;
+
+	(void)state;
+	sa[0] = add_loc(a, "foo", ma, 0x402000, 0);
+	sa[1] = add_loc(a, "main", ma, 0x401000, 0);
+	sb[1] = add_loc(b, "main", mb, 0x7f0000401000ULL, 1000);
+	sb[0] = add_loc(b, "foo", mb, 0x7f0000402000ULL, 1000);
+	add_sample2(a, sa, 2, 1, 10, 0);
+	add_sample2(b, sb, 2, 2, 20, 0);
+	pprof_merger_source(reg, a);
+	for (k = 0; k < 2; k++)
+		ra[k] = pprof_merger_location(reg, sa[k]);
+	pprof_merger_source(reg, b);
+	for (k = 0; k < 2; k++)
+		rb[k] = pprof_merger_location(reg, sb[k]);
+	syms = pprof_merger_symbols(reg);
+	out = merge_ok(srcs, 2);
+	assert_int_equal(syms->nlocation, out->nlocation);
+	assert_int_equal(syms->nmapping, out->nmapping);
+	assert_int_equal(syms->nfunction, out->nfunction);
+	assert_int_equal(syms->nsample, 0);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(ra[k], rb[k]);
+		assert_int_equal(syms->location[ra[k]].address, a->location[sa[k]].address);
+	}
+	pprof_merger_free(reg);
+	pprof_free(out);
+	pprof_free(a);
+	pprof_free(b);
+}
+
 /* The same stack with different labels stays two samples; the same labels
  * in another order are one sample. */
 static void test_labels(void **state)
@@ -638,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_real_compact_and_double),
 		cmocka_unit_test(test_real_heap_allocs),
 		cmocka_unit_test(test_go_pprof_oracle),
+		cmocka_unit_test(test_registry_locations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 #include "../../src/base/file.h"
+#include "../../src/base/intern.h"
 #include "../../src/pprof/decode.h"
 #include "../../src/pprof/merge.h"
 #include "../../src/store/store.h"
@@ -577,6 +579,356 @@ static void test_merge_equals_pprof_merge(void **state)
 		pprof_free(ps[i]);
 }
 
+/* ---- full-fidelity pprof merges ------------------------------------------- */
+
+static void put_pstr(struct buf *b, const struct pprof_profile *p, uint32_t s)
+{
+	buf_append(b, p->str[s].ptr, p->str[s].len);
+}
+
+/* A location with everything pprof identifies it by, and more: its
+ * mapping (file, build id, range, offset), absolute address, and per line
+ * (innermost first) the function's name, system name, file and start line
+ * and the line number. */
+static void put_location(struct buf *b, const struct pprof_profile *p, uint32_t li)
+{
+	const struct pprof_location *l = &p->location[li];
+	uint32_t k;
+
+	if (l->mapping) {
+		const struct pprof_mapping *m = &p->mapping[l->mapping - 1];
+		buf_putc(b, '[');
+		put_pstr(b, p, m->filename);
+		buf_putc(b, ' ');
+		put_pstr(b, p, m->build_id);
+		buf_printf(b, " %llx-%llx+%llx]", (unsigned long long)m->start,
+			   (unsigned long long)m->limit, (unsigned long long)m->offset);
+	}
+	buf_printf(b, "@%llx", (unsigned long long)l->address);
+	for (k = 0; k < l->nline; k++) {
+		const struct pprof_line *ln = &p->line[l->line_off + k];
+		const struct pprof_function *fn = &p->function[ln->function];
+		buf_putc(b, '(');
+		put_pstr(b, p, fn->name);
+		buf_putc(b, '|');
+		put_pstr(b, p, fn->system_name);
+		buf_putc(b, '|');
+		put_pstr(b, p, fn->filename);
+		buf_printf(b, "|%lld:%lld)", (long long)fn->start_line, (long long)ln->line);
+	}
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Profile p's value vi per distinct stack of full locations (leaf first),
+ * summed, zeros dropped, one sorted line each: equal for two profiles
+ * exactly when they hold the same stacks of the same locations, whatever
+ * their ids, order or sample labels. */
+static char *canonical(const struct pprof_profile *p, int vi)
+{
+	struct intern *keys = intern_new(1024);
+	struct buf k = BUF_INIT, out = BUF_INIT;
+	int64_t *sum = NULL;
+	char **lines;
+	size_t cap = 0, i, n;
+	uint32_t j, id;
+
+	for (i = 0; i < p->nsample; i++) {
+		const struct pprof_sample *s = &p->sample[i];
+		buf_reset(&k);
+		for (j = 0; j < s->nloc; j++) {
+			if (j)
+				buf_puts(&k, " ; ");
+			put_location(&k, p, p->sample_loc[s->loc_off + j]);
+		}
+		id = intern_put(keys, k.data, k.len, NULL);
+		if (id >= cap) {
+			size_t old = cap;
+			cap = cap ? cap * 2 : 1024;
+			sum = realloc(sum, cap * sizeof(*sum));
+			memset(sum + old, 0, (cap - old) * sizeof(*sum));
+		}
+		sum[id] += p->value[i * p->nsample_type + (size_t)vi];
+	}
+	n = intern_count(keys);
+	lines = calloc(n + 1, sizeof(*lines));
+	for (id = 0; id < n; id++) {
+		size_t len;
+		const char *key = intern_key(keys, id, &len);
+		buf_reset(&k);
+		if (sum[id])
+			buf_printf(&k, "%.*s = %lld", (int)len, key, (long long)sum[id]);
+		buf_putc(&k, '\0');
+		lines[id] = strdup((char *)k.data);
+	}
+	qsort(lines, n, sizeof(*lines), line_cmp);
+	for (i = 0; i < n; i++) {
+		if (lines[i][0]) {
+			buf_puts(&out, lines[i]);
+			buf_putc(&out, '\n');
+		}
+		free(lines[i]);
+	}
+	buf_putc(&out, '\0');
+	free(lines);
+	free(sum);
+	buf_release(&k);
+	intern_free(keys);
+	return (char *)buf_detach(&out, NULL);
+}
+
+/* Fails with the first line where two canonical texts differ (the whole
+ * texts are megabytes for the deep profiles). */
+static void assert_same_lines(const char *got, const char *want, const char *what)
+{
+	size_t i = 0, line = 1, start = 0;
+
+	while (got[i] && got[i] == want[i]) {
+		if (got[i] == '\n') {
+			line++;
+			start = i + 1;
+		}
+		i++;
+	}
+	/* Show the line from a little before the first differing byte. */
+	start = i - start > 120 ? i - 120 : start;
+	if (got[i] || want[i])
+		fail_msg("%s: line %zu differs:\n got: ...%.300s\nwant: ...%.300s", what, line,
+			 got + start, want + start);
+}
+
+static void assert_same_vt(const struct pprof_profile *a, struct pprof_value_type x,
+			   const struct pprof_profile *b, struct pprof_value_type y)
+{
+	char u[256], v[256];
+
+	snprintf(u, sizeof(u), "%.*s/%.*s", (int)a->str[x.type].len, a->str[x.type].ptr,
+		 (int)a->str[x.unit].len, a->str[x.unit].ptr);
+	snprintf(v, sizeof(v), "%.*s/%.*s", (int)b->str[y.type].len, b->str[y.type].ptr,
+		 (int)b->str[y.unit].len, b->str[y.unit].ptr);
+	assert_string_equal(u, v);
+}
+
+/* The store's full-fidelity merge of type q over [from, until) against
+ * pprof_merge of ps (value vi): the same stacks of the same locations with
+ * the same values, and pprof's header (types, period, time, duration). */
+static void assert_pprof_merge(struct fx *f, const char *q, int64_t from, int64_t until,
+			       struct pprof_profile **ps, const int64_t *ts, size_t n, int vi)
+{
+	struct pprof_profile *got = NULL, *want = NULL, *in[16];
+	struct selector *x = sel(q);
+	struct err e = {0};
+	int64_t tmin = 0, period = 0;
+	size_t i, k = 0;
+	char *a, *b, what[800];
+
+	for (i = 0; i < n; i++) {
+		if (ts[i] < from || ts[i] >= until)
+			continue;
+		in[k++] = ps[i];
+		tmin = !tmin || ts[i] < tmin ? ts[i] : tmin;
+		period = ps[i]->period > period ? ps[i]->period : period;
+	}
+	assert_true(k <= 16);
+	if (store_merge_pprof(f->s, x, from, until, &got, &e) < 0)
+		fail_msg("merge_pprof %s: %s", q, e.msg);
+	if (!k) {
+		/* Nothing in range: an empty profile that still says its type. */
+		assert_int_equal(got->nsample, 0);
+		assert_int_equal(got->nsample_type, 1);
+		pprof_free(got);
+		selector_free(x);
+		return;
+	}
+	assert_int_equal(pprof_merge(in, k, &want, &e), 0);
+	assert_int_equal(got->nsample_type, 1);
+	assert_same_vt(got, got->sample_type[0], want, want->sample_type[vi]);
+	assert_same_vt(got, got->period_type, want, want->period_type);
+	assert_int_equal(got->time_nanos, tmin);
+	assert_int_equal(got->duration_nanos, (int64_t)k * 10 * SEC);
+	assert_int_equal(got->period, period);
+	snprintf(what, sizeof(what), "%s [%lld s, %lld s)", q, (long long)((from - T0) / SEC),
+		 (long long)((until - T0) / SEC));
+	a = canonical(got, 0);
+	b = canonical(want, vi);
+	assert_true(strlen(b) > 100);
+	assert_same_lines(a, b, what);
+	free(a);
+	free(b);
+	pprof_free(got);
+	pprof_free(want);
+	selector_free(x);
+}
+
+#define PP_MAX 8
+
+/* Files (real profiles) stored twice as service svc: once in the block of
+ * T0, once in the next, 700 s apart. */
+struct pp_group {
+	const char *svc;
+	const char *files[3];
+	size_t nf;
+	struct pprof_profile *ps[PP_MAX];
+	int64_t ts[PP_MAX];
+	size_t n;
+};
+
+static void pp_load(struct fx *f, struct pp_group *g)
+{
+	size_t i;
+
+	g->n = 2 * g->nf;
+	for (i = 0; i < g->n; i++) {
+		g->ps[i] = testdata_load(g->files[i % g->nf]);
+		g->ts[i] = T0 + (int64_t)(i / g->nf) * 2 * HOUR + (int64_t)(i % g->nf) * 700 * SEC;
+		must_put(f, g->ps[i], g->svc, g->ts[i]);
+	}
+}
+
+/* Every sample type over both blocks, one block, and ranges that cut
+ * blocks (raw edges, or 10-minute roll-ups once sealed). */
+static void pp_check(struct fx *f, struct pp_group *g)
+{
+	static const int64_t ranges[][2] = {
+		{0, 4 * 3600}, {0, 2 * 3600}, {600, 2 * 3600 + 1000}, {600, 2 * 3600},
+		{2 * 3600 + 650, 2 * 3600 + 1500},
+	};
+	size_t r;
+	int vi;
+
+	for (vi = 0; vi < (int)g->ps[0]->nsample_type; vi++) {
+		char q[700], *t = type_of(g->ps[0], vi, normalize_profile_name(g->ps[0], vi));
+		snprintf(q, sizeof(q), "%s{service_name=\"%s\"}", t, g->svc);
+		for (r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++)
+			assert_pprof_merge(f, q, T0 + ranges[r][0] * SEC, T0 + ranges[r][1] * SEC,
+					   g->ps, g->ts, g->n, vi);
+		free(t);
+	}
+}
+
+/* format=pprof's merge: real profiles (CPU with deep and inlined stacks,
+ * heap with four sample types, Node.js without mappings) across two
+ * blocks equal pprof_merge of the same files location by location, before
+ * and after sealing and reopening. */
+static void test_merge_pprof_full_fidelity(void **state)
+{
+	struct pp_group g[] = {
+		{.svc = "cpu", .files = {"etcd-cpu.pb.gz", "prometheus-cpu.pb.gz", "gocompile-nethttp-cpu.pb.gz"}, .nf = 3},
+		{.svc = "heap", .files = {"etcd-heap.pb.gz", "prometheus-heap.pb.gz"}, .nf = 2},
+		{.svc = "node", .files = {"node-wall.pb.gz"}, .nf = 1},
+	};
+	struct fx *f = *state;
+	struct err e = {0};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+		pp_load(f, &g[i]);
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+		pp_check(f, &g[i]);
+	if (store_maintain(f->s, T0 + 5 * HOUR, &e) < 0)
+		fail_msg("maintain: %s", e.msg);
+	reopen(f);
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		pp_check(f, &g[i]);
+		for (k = 0; k < g[i].n; k++)
+			pprof_free(g[i].ps[k]);
+	}
+}
+
+/* A profile restarted at another base address (ASLR) is the same code:
+ * its locations merge with the first process's, as pprof merges them. */
+static void test_merge_pprof_aslr(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *ps[2] = {testdata_load("etcd-cpu.pb.gz"), testdata_load("etcd-cpu.pb.gz")};
+	int64_t ts[2] = {T0, T0 + 60 * SEC};
+	struct pprof_profile *got = NULL;
+	struct selector *x = sel("process_cpu:cpu:nanoseconds:cpu:nanoseconds");
+	struct err e = {0};
+	uint32_t i;
+
+	for (i = 0; i < ps[1]->nmapping; i++) {
+		ps[1]->mapping[i].start += 0x7000000;
+		ps[1]->mapping[i].limit += 0x7000000;
+	}
+	for (i = 0; i < ps[1]->nlocation; i++)
+		if (ps[1]->location[i].mapping)
+			ps[1]->location[i].address += 0x7000000;
+	must_put(f, ps[0], "x", ts[0]);
+	must_put(f, ps[1], "x", ts[1]);
+	assert_pprof_merge(f, "process_cpu:cpu:nanoseconds:cpu:nanoseconds", T0, T0 + HOUR, ps, ts,
+			   2, 1);
+	if (store_merge_pprof(f->s, x, T0, T0 + HOUR, &got, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(got->nlocation, ps[0]->nlocation);
+	pprof_free(got);
+	/* Nothing selected: an empty profile that still says what it is. */
+	assert_int_equal(store_merge_pprof(f->s, x, T0 + 3 * HOUR, T0 + 4 * HOUR, &got, &e), 0);
+	assert_int_equal(got->nsample, 0);
+	assert_int_equal(got->nsample_type, 1);
+	pprof_free(got);
+	selector_free(x);
+	pprof_free(ps[0]);
+	pprof_free(ps[1]);
+}
+
+/* Blocks written before the periods table existed: pprof merges still
+ * work (period 0 from them), and the next write adds the table. SQLite
+ * backend only (it edits a block file). */
+static void test_merge_pprof_old_block(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *p = testdata_load("etcd-cpu.pb.gz"), *got = NULL;
+	struct selector *x = sel("process_cpu:cpu:nanoseconds:cpu:nanoseconds");
+	struct err e = {0};
+	char path[256];
+	sqlite3 *db;
+
+	must_put(f, p, "x", T0);
+	store_close(f->s);
+	f->s = NULL;
+	snprintf(path, sizeof(path), "%s/blocks/1795600800-1795608000.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE periods", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(store_merge_pprof(f->s, x, T0, T0 + HOUR, &got, &e), 0);
+	assert_int_equal(got->period, 0);
+	assert_true(got->nsample > 0);
+	pprof_free(got);
+	must_put(f, p, "x", T0 + 60 * SEC);
+	assert_int_equal(store_merge_pprof(f->s, x, T0, T0 + HOUR, &got, &e), 0);
+	assert_int_equal(got->period, p->period);
+	assert_int_equal(got->duration_nanos, 20 * SEC);
+	pprof_free(got);
+	selector_free(x);
+	pprof_free(p);
+}
+
+/* Locations without lines (unsymbolized addresses) come back as addresses
+ * in their mappings, merged as pprof merges them. */
+static void test_merge_pprof_unsymbolized(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *ps[2] = {testdata_load("etcd-cpu.pb.gz"), testdata_load("prometheus-cpu.pb.gz")};
+	int64_t ts[2] = {T0, T0 + 60 * SEC};
+	uint32_t i;
+	int k;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < ps[k]->nlocation; i += 3)
+			ps[k]->location[i].nline = 0;
+	must_put(f, ps[0], "x", ts[0]);
+	must_put(f, ps[1], "x", ts[1]);
+	assert_pprof_merge(f, "process_cpu:cpu:nanoseconds:cpu:nanoseconds", T0, T0 + HOUR, ps, ts,
+			   2, 1);
+	pprof_free(ps[0]);
+	pprof_free(ps[1]);
+}
+
 /* ---- profiles: one stored profile at a time ------------------------------ */
 
 struct visit {
@@ -718,6 +1070,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_block_set_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_equals_pprof_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_pprof_full_fidelity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_pprof_aslr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_pprof_old_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_pprof_unsymbolized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

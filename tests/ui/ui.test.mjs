@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { Server, pushRealData, launch, ARTIFACTS, CPU, TESTDATA, tmpdir } from './lib.mjs';
+import { Server, pushRealData, launch, ARTIFACTS, CPU, TESTDATA, TOOLS, tmpdir } from './lib.mjs';
 
 const HEAP = 'memory:inuse_space:bytes:space:bytes';
 let server, ctx, page;
@@ -374,6 +374,297 @@ test('compare two selectors over the same range', async () => {
   await shot('09b-compare-selectors');
 });
 
+// Two generated sets of 30 CPU profiles each (tests/tools/genregress):
+// the same program, the comparison with one function's self share raised
+// by 5 points. The API is the oracle for every number the panel shows.
+function genregress(dir, prefix, seed, inject) {
+  const tool = path.join(TOOLS, 'genregress');
+  assert.ok(fs.existsSync(tool), `${tool} not found: build it (make tools)`);
+  const args = ['--program', '4', '--seed', String(seed), '--profiles', '30', '--type', 'cpu', '-o', path.join(dir, prefix)];
+  if (inject !== undefined) args.push('--inject-rank', String(inject), '--by', '0.05');
+  const r = spawnSync(tool, args, { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 0, r.stderr);
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith(`${prefix}-`)).sort().map((f) => path.join(dir, f));
+  return { injected: r.stdout.trim(), files };
+}
+
+const pct2 = (v) => `${(100 * v).toFixed(2)}%`;
+const pp2 = (v) => `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(2)}`;
+const panelState = () => page.evaluate(() => document.getElementById('what-changed').dataset.state);
+const waitPanel = () => page.waitForFunction(() => !['loading', undefined].includes(document.getElementById('what-changed').dataset.state),
+  null, { timeout: 20000 });
+
+// The panel's text but the function names (which may hold any word).
+const panelNumbers = () => page.evaluate(() => {
+  const h = document.getElementById('what-changed');
+  const parts = [...h.querySelectorAll('.wc-summary, .wc-tabs, .wc-stats')].map((e) => e.textContent);
+  for (const n of h.querySelector('.wc-body').childNodes) if (n.nodeName !== 'OL') parts.push(n.textContent);
+  return parts.join(' ');
+});
+
+// The colour drawn at the middle of diff flame graph node i.
+function pixelOf(i) {
+  return page.evaluate((n) => {
+    const f = window.__stackyard.ui.diffFlame;
+    const r = f.rectOf(n);
+    const d = f.ctx.getImageData(Math.round((r.x + r.w / 2) * f.dpr), Math.round((r.y + 4) * f.dpr), 1, 1).data;
+    return `rgb(${d[0]},${d[1]},${d[2]})`;
+  }, i);
+}
+
+test('what changed: an injected regression ranks first with the numbers of /api/v1/regress; click highlights', async () => {
+  const s = await new Server().start();
+  const dir = tmpdir('stackyard-ui-regress-');
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const t0 = now - 3000, t1 = now - 1200;
+    const base = genregress(dir, 'base', 1);
+    const target = genregress(dir, 'target', 2, 2);
+    for (const [i, f] of base.files.entries()) await s.push(f, 'gen{version=1}', t0 + 10 * i);
+    for (const [i, f] of target.files.entries()) await s.push(f, 'gen{version=2}', t1 + 10 * i);
+    const from = String((now - 3600) * 1000), until = String(now * 1000);
+    const lq = '{version="1"}', rq = '{version="2"}';
+    const sides = { base: `${CPU}${lq}`, base_from: from, base_until: until, target: `${CPU}${rq}`, from, until };
+    const oracle = (params) => s.json('/api/v1/regress', { ...sides, limit: 100, ...params });
+    const rep = await oracle({ threshold: '1%', confidence: '0.99' });
+    assert.equal(rep.functions[0].name, target.injected, 'the API ranks the injected function first');
+
+    const qs = new URLSearchParams({ page: 'compare', from, until, lq, rq, lfrom: from, luntil: until, rfrom: from, runtil: until });
+    const t = Date.now();
+    await page.goto(`${s.base}/?${qs}`);
+    await settle();
+    const loadMs = Date.now() - t;
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready');
+    assert.equal(await panelState(), 'ready');
+    const panel = page.locator('#what-changed');
+    assert.ok(await panel.isVisible());
+    assert.doesNotMatch(await panelNumbers(), /null|undefined|NaN|Infinity/);
+    // the summary, the lists' counts, and the functions in the API's order
+    assert.match(await panel.locator('.wc-verdict').textContent(), new RegExp(`${rep.regressions} functions regressed by more than 1\\.00 pp`));
+    assert.equal(await panel.locator('.wc-tabs [data-list="functions"]').textContent(), `Functions (${rep.functions_count})`);
+    assert.equal(await panel.locator('.wc-tabs [data-list="paths"]').textContent(), `Call paths (${rep.paths_count})`);
+    assert.equal(await panel.locator('.wc-tabs [data-list="new"]').textContent(), `New (${rep.new_paths_count})`);
+    const rows = panel.locator('.wc-row');
+    assert.equal(await rows.count(), rep.functions.length);
+    assert.deepEqual(await rows.evaluateAll((bs) => bs.slice(0, 10).map((b) => b.dataset.key)), rep.functions.slice(0, 10).map((f) => f.name));
+    // the first row: the injected function, a regression, with the API's numbers
+    const first = rows.first();
+    const top = rep.functions[0];
+    assert.equal(await first.getAttribute('data-key'), target.injected);
+    assert.equal(top.verdict, 'regression');
+    assert.equal((await first.locator('.verdict').textContent()).trim(), '▲ regression');
+    for (const k of ['self', 'total']) {
+      const st = first.locator(`.wc-stat[data-stat="${k}"]`);
+      assert.equal(await st.locator('.wc-shares').textContent(), `${pct2(top[k].base)} → ${pct2(top[k].target)}`);
+      assert.equal(await st.locator('.wc-delta').textContent(), `${pp2(top[k].delta)} pp`);
+      assert.equal(await st.locator('.wc-ci').textContent(), `[${pp2(top[k].lo)}, ${pp2(top[k].hi)}]`);
+    }
+    // every row's verdict, written out, is the API's
+    const verdicts = await rows.evaluateAll((bs) => bs.map((b) => b.querySelector('.verdict').dataset.verdict));
+    assert.deepEqual(verdicts, rep.functions.map((f) => f.verdict));
+    // "flagged only": the API's non-noise rows, each with its rank in the API's list
+    await page.locator('#wc-flagged').check();
+    assert.equal((await stateOf()).flagged, '1');
+    const flagged = rep.functions.map((f, k) => [f, k]).filter(([f]) => f.verdict !== 'noise');
+    assert.ok(flagged.length >= 1);
+    assert.deepEqual(await rows.evaluateAll((bs) => bs.map((b) => [b.dataset.key, b.querySelector('.wc-rank').textContent])),
+      flagged.map(([f, k]) => [f.name, String(k + 1)]));
+    assert.match(await panel.locator('.wc-more').textContent(), new RegExp(`^${rep.functions.length - flagged.length} rows of noise hidden`));
+    await page.locator('#wc-flagged').uncheck();
+    assert.equal((await stateOf()).flagged, '');
+    assert.equal(await rows.count(), rep.functions.length);
+    const worst = await worstContrast({ root: '#what-changed', selectors: ['*'] });
+    assert.ok(worst[0].r >= 4.5, `lowest contrast in the panel: ${JSON.stringify(worst)}`);
+    // beside the diff flame graph, and nothing spills sideways at 1280x800
+    const [pb, fb] = [await panel.boundingBox(), await page.locator('#diff-pane').boundingBox()];
+    assert.ok(pb.x >= fb.x + fb.width && Math.abs(pb.y - fb.y) < 40, `panel ${JSON.stringify(pb)} not beside the flame graph ${JSON.stringify(fb)}`);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the page is wider than 1280');
+    await panel.scrollIntoViewIfNeeded();
+    await shot('13-what-changed');
+
+    // click the function: its frames (and only those) stay coloured on the
+    // diff flame graph, with each side's share as /api/v1/diff has them
+    await first.click();
+    assert.equal(await first.getAttribute('aria-pressed'), 'true');
+    const st = await stateOf();
+    assert.equal(st.search, target.injected);
+    assert.equal(await page.locator('#diff-table tr.selected').getAttribute('data-name'), target.injected);
+    const diff = await s.json('/api/v1/diff', { base: sides.base, base_from: from, base_until: until, target: sides.target, from, until });
+    const lv = diff.flamebearer.levels, names = diff.flamebearer.names;
+    let left = 0, right = 0;
+    for (const level of lv) for (let k = 0; k < level.length; k += 7) {
+      if (names[level[k + 6]] === target.injected) { left += level[k + 1]; right += level[k + 4]; }
+    }
+    // (the generated program never recurses, so frames of one name do not nest)
+    assert.equal(await page.locator('#diff-search-result').textContent(),
+      `${await page.evaluate(() => window.__stackyard.ui.diffFlame.searchResult.count)} frames match: `
+      + `baseline ${pct2(left / diff.leftTicks)} → comparison ${pct2(right / diff.rightTicks)} of the total`);
+    const nodes = await page.evaluate((name) => {
+      const f = window.__stackyard.ui.diffFlame;
+      const out = { hit: [], miss: -1 };
+      for (let i = 1; i < f.n; i++) {
+        const mine = f.names[f.name[i]] === name;
+        if (mine && f.match[i]) out.hit.push(i);
+        if (mine !== !!f.match[i]) throw new Error(`node ${i} (${f.names[f.name[i]]}) highlighted wrongly`);
+        const r = f.rectOf(i);
+        if (!mine && out.miss < 0 && r && r.w > 20 && f.lvl[i] > 0) out.miss = i;
+      }
+      out.hit.sort((a, b) => f.w[b] - f.w[a]);
+      return out;
+    }, target.injected);
+    assert.ok(nodes.hit.length > 0);
+    assert.notEqual(await pixelOf(nodes.hit[0]), 'rgb(228,228,228)', 'the function is drawn in its diff colour');
+    assert.equal(await pixelOf(nodes.miss), 'rgb(228,228,228)', 'other frames are dimmed');
+
+    // keyboard: arrows move between rows, Enter picks
+    await first.focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    assert.equal((await stateOf()).search, rep.functions[1].name);
+
+    // no new call paths here: the panel says so rather than staying blank
+    await panel.locator('.wc-tabs [data-list="new"]').click();
+    assert.equal(rep.new_paths_count, 0);
+    assert.match(await panel.locator('.wc-empty').textContent(), /^No new call paths/);
+
+    // call paths: the first ends in the injected function; a click
+    // highlights exactly that path in the diff flame graph
+    await panel.locator('.wc-tabs [data-list="paths"]').click();
+    assert.equal((await stateOf()).wc, 'paths');
+    const prow = panel.locator('.wc-row').first();
+    const frames = rep.paths[0].frames;
+    assert.equal(await prow.getAttribute('data-key'), frames.join(';'));
+    assert.equal(frames[frames.length - 1], target.injected);
+    assert.equal(await prow.locator('.wc-delta').textContent(), `${pp2(rep.paths[0].total.delta)} pp`);
+    await prow.click();
+    assert.equal((await stateOf()).path, frames.join(';'));
+    const chain = await page.evaluate((want) => {
+      const f = window.__stackyard.ui.diffFlame;
+      const namesTo = (i) => { const out = []; for (let k = i; k > 0; k = f.parent[k]) out.unshift(f.names[f.name[k]]); return out; };
+      const prefix = (a, b) => a.length <= b.length && a.every((x, k) => x === b[k]);
+      // highlighted: the path's frames and everything below its end, nothing else
+      const wrong = [];
+      let miss = -1;
+      for (let i = 1; i < f.n; i++) {
+        const c = namesTo(i);
+        const on = prefix(c, want) || prefix(want, c);
+        if (on !== !!f.match[i]) wrong.push(c.join(';'));
+        const r = f.rectOf(i);
+        if (!on && miss < 0 && r && r.w > 20) miss = i;
+      }
+      return { out: namesTo(f.searchResult.node), node: f.searchResult.node, focus: f.focus === f.searchResult.node, wrong, miss };
+    }, frames);
+    assert.deepEqual(chain.out, frames);
+    assert.deepEqual(chain.wrong, []);
+    assert.ok(chain.focus, 'the path\'s last frame has the focus outline');
+    assert.notEqual(await pixelOf(chain.node), 'rgb(228,228,228)', 'the path is drawn in its diff colour');
+    assert.equal(await pixelOf(chain.miss), 'rgb(228,228,228)', 'frames off the path are dimmed');
+    assert.match(await page.locator('#diff-search-result').textContent(), new RegExp(`^Call path to ${target.injected.replace('.', '\\.')}: baseline`));
+
+    // a threshold out of range is refused in place: nothing is asked, the answer stays
+    await page.locator('#wc-threshold').fill('-3');
+    await page.locator('#wc-threshold').press('Enter');
+    assert.equal(await page.locator('#wc-threshold').getAttribute('aria-invalid'), 'true');
+    assert.match(await page.locator('#wc-threshold-help').textContent(), /from 0 to 100/);
+    assert.equal((await stateOf()).threshold, '1');
+    assert.equal(await panelState(), 'ready');
+
+    // threshold and confidence: in the URL, and the panel answers as the API does
+    await page.locator('#wc-threshold').fill('10');
+    await page.locator('#wc-confidence').selectOption('0.9');
+    await page.locator('#wc-threshold').press('Enter');
+    await waitPanel();
+    const st2 = await stateOf();
+    assert.equal(st2.threshold, '10');
+    assert.equal(st2.confidence, '0.9');
+    const rep10 = await oracle({ threshold: '10%', confidence: '0.9' });
+    assert.equal(rep10.regressed, false);
+    assert.match(await panel.locator('.wc-verdict').textContent(), /No change beyond 10\.00 pp|No regression beyond 10\.00 pp/);
+    const v10 = await panel.locator('.wc-row .verdict').evaluateAll((vs) => vs.map((v) => v.dataset.verdict));
+    assert.deepEqual(v10, rep10.paths.map((p) => p.verdict));
+    // a copied link opens the same panel, with the path highlighted
+    const url = await page.evaluate(() => location.href);
+    assert.match(url, /threshold=10&confidence=0\.9&wc=paths&path=/);
+    await page.goto(url);
+    await settle();
+    assert.equal(await panelState(), 'ready');
+    assert.equal(await page.locator('#wc-threshold').inputValue(), '10');
+    assert.equal(await page.locator('#wc-confidence').inputValue(), '0.9');
+    assert.equal(await panel.locator('.wc-row[aria-pressed="true"]').getAttribute('data-key'), frames.join(';'));
+    assert.deepEqual(await page.evaluate(() => window.__stackyard.ui.diffFlame.path), frames);
+
+    // a comparison range holding 3 profiles: "too few profiles", with the API's reason
+    const few = new URLSearchParams({ ...Object.fromEntries(qs), rfrom: String(t1 * 1000), runtil: String((t1 + 25) * 1000) });
+    const r = await fetch(`${s.base}/api/v1/regress?${new URLSearchParams({ ...sides, from: few.get('rfrom'), until: few.get('runtil'), threshold: '1%', confidence: '0.99', limit: 100 })}`);
+    assert.equal(r.status, 422);
+    const why = (await r.json()).error;
+    assert.match(why, /too few profiles to judge/);
+    await page.goto(`${s.base}/?${few}`);
+    await settle();
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready', 'the diff still shows');
+    assert.equal(await panelState(), 'few');
+    assert.equal(await panel.locator('.wc-title').textContent(), 'Too few profiles to judge');
+    assert.equal(await panel.locator('.wc-msg').textContent(), why);
+    assert.equal(await panel.locator('.wc-row').count(), 0);
+    await panel.scrollIntoViewIfNeeded();
+    await shot('13b-what-changed-too-few');
+    // a bad threshold in a link: the server's error, and a retry
+    await page.goto(`${s.base}/?${new URLSearchParams({ ...Object.fromEntries(qs), threshold: 'abc' })}`);
+    await settle();
+    assert.equal(await panelState(), 'error');
+    assert.match(await panel.locator('.wc-msg').textContent(), /threshold/);
+    assert.ok(await panel.locator('button', { hasText: 'Retry' }).isVisible());
+    // a broken selector fails the whole comparison: the panel says so too
+    await page.goto(`${s.base}/?${new URLSearchParams({ ...Object.fromEntries(qs), lq: '{version=~"("}' })}`);
+    await settle();
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
+    assert.equal(await panelState(), 'error');
+    assert.equal(await panel.locator('.wc-title').textContent(), 'The comparison could not be loaded');
+    assert.equal(await panel.locator('.wc-msg').textContent(), (await page.locator('#status p').textContent()).replace(/^Error: /, ''));
+    console.log(`# what changed: compare page with 2 x 30 profiles ready in ${loadMs} ms`);
+  } finally {
+    await s.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('what changed: new and vanished call paths of two services', async () => {
+  const until = Date.now(), from = until - 2 * 3600e3;
+  const lq = '{service_name="etcd"}', rq = '{service_name="prometheus"}';
+  const range = { lfrom: String(from), luntil: String(until), rfrom: String(from), runtil: String(until) };
+  await open(`?${new URLSearchParams({ page: 'compare', from, until, lq, rq, ...range, wc: 'new' })}`);
+  assert.equal(await panelState(), 'ready');
+  const rep = await server.json('/api/v1/regress', { base: `${CPU}${lq}`, base_from: range.lfrom, base_until: range.luntil,
+    target: `${CPU}${rq}`, from: range.rfrom, until: range.runtil, threshold: '1%', confidence: '0.99', limit: 100 });
+  assert.ok(rep.new_paths_count > 0 && rep.vanished_paths_count > 0, 'two different programs');
+  const panel = page.locator('#what-changed');
+  for (const [list, rows, side, n] of [['new', rep.new_paths, 'comparison', rep.target.profiles],
+    ['vanished', rep.vanished_paths, 'baseline', rep.base.profiles]]) {
+    await panel.locator(`.wc-tabs [data-list="${list}"]`).click();
+    assert.equal((await stateOf()).wc, list);
+    assert.doesNotMatch(await panelNumbers(), /null|undefined|NaN|Infinity/);
+    const row = panel.locator('.wc-row');
+    assert.deepEqual(await row.evaluateAll((bs) => bs.map((b) => b.dataset.key)), rows.map((p) => p.frames.join(';')));
+    const seen = list === 'new' ? rows[0].total.target_profiles : rows[0].total.base_profiles;
+    assert.equal(await row.first().locator('.wc-seen').textContent(), `in ${seen} of ${n} ${side} profiles`);
+    await row.first().click();
+    const got = await page.evaluate(() => {
+      const f = window.__stackyard.ui.diffFlame;
+      const i = f.searchResult.node, chain = [];
+      for (let k = i; k > 0; k = f.parent[k]) chain.unshift(f.names[f.name[k]]);
+      return { chain, left: f.lt[i], right: f.rt[i] };
+    });
+    assert.deepEqual(got.chain, rows[0].frames);
+    // in the diff a new path costs nothing in the baseline, a vanished one nothing in the comparison
+    if (list === 'new') assert.ok(got.left === 0 && got.right > 0, JSON.stringify(got));
+    else assert.ok(got.right === 0 && got.left > 0, JSON.stringify(got));
+    if (list === 'new') {
+      await panel.scrollIntoViewIfNeeded();
+      await shot('13c-what-changed-new-paths');
+    }
+  }
+});
+
 test('a copied link opens the same view', async () => {
   // absolute times: "now-1h" in a link means a later hour when opened later
   const until = Date.now(), from = until - 3600e3;
@@ -523,22 +814,26 @@ test('targets page: health per target and profile type', async () => {
   }
 });
 
-test('text contrast meets WCAG AA (4.5:1)', async () => {
-  await open('?view=both');
-  const worst = await page.evaluate(async () => {
+// The lowest contrast ratios of visible text in the page: the computed
+// colour of every element matched by selectors under root against its
+// background, plus (frames) the flame graph's label and frame colours.
+function worstContrast({ root = 'body', selectors, frames = false }) {
+  return page.evaluate(async ({ root: r, selectors: sels, frames: fr }) => {
     const { PALETTE, diffColor } = await import('/ui/util.js');
     const rgb = (c) => {
       const m = c.startsWith('#') ? [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) : c.match(/\d+/g).slice(0, 3).map(Number);
       return m.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
     };
-    const lum = (c) => { const [r, g, b] = rgb(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const lum = (c) => { const [x, y, z] = rgb(c); return 0.2126 * x + 0.7152 * y + 0.0722 * z; };
     const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
     const pairs = [];
-    // flame graph labels: dark text on every frame colour, dimmed text on dimmed frames
-    for (const c of PALETTE) pairs.push(['frame ' + c, '#111111', c]);
-    for (const [l, r] of [[0.5, 0], [0, 0.5], [0.5, 0.5], [0.1, 0.2], [0.2, 0.1]])
-      pairs.push([`diff ${l}->${r}`, '#111111', diffColor(l, r)]);
-    pairs.push(['dimmed frame', '#595959', '#e4e4e4']);
+    if (fr) {
+      // flame graph labels: dark text on every frame colour, dimmed text on dimmed frames
+      for (const c of PALETTE) pairs.push(['frame ' + c, '#111111', c]);
+      for (const [l, q] of [[0.5, 0], [0, 0.5], [0.5, 0.5], [0.1, 0.2], [0.2, 0.1]])
+        pairs.push([`diff ${l}->${q}`, '#111111', diffColor(l, q)]);
+      pairs.push(['dimmed frame', '#595959', '#e4e4e4']);
+    }
     // page text: the computed colours of visible text on its background
     const bgOf = (e) => {
       for (; e; e = e.parentElement) {
@@ -547,14 +842,21 @@ test('text contrast meets WCAG AA (4.5:1)', async () => {
       }
       return 'rgb(255, 255, 255)';
     };
-    for (const sel of ['body', 'th', 'td', '.controls label', '.search-result', '.pages a', '.brand', '.keys', 'button', 'a']) {
-      for (const e of document.querySelectorAll(sel)) {
+    const host = document.querySelector(r);
+    for (const sel of sels) {
+      for (const e of host.querySelectorAll(sel)) {
         if (!e.offsetParent || !e.textContent.trim()) continue;
-        pairs.push([sel, getComputedStyle(e).color, bgOf(e)]);
+        pairs.push([`${sel} ${e.className}`, getComputedStyle(e).color, bgOf(e)]);
       }
     }
     return pairs.map(([what, fg, bg]) => ({ what, fg, bg, r: ratio(fg, bg) })).sort((a, b) => a.r - b.r).slice(0, 3);
-  });
+  }, { root, selectors, frames });
+}
+
+test('text contrast meets WCAG AA (4.5:1)', async () => {
+  await open('?view=both');
+  const worst = await worstContrast({ frames: true,
+    selectors: ['body', 'th', 'td', '.controls label', '.search-result', '.pages a', '.brand', '.keys', 'button', 'a'] });
   assert.ok(worst[0].r >= 4.5, `lowest contrast: ${JSON.stringify(worst)}`);
 });
 

@@ -1,7 +1,12 @@
 // The HTTP API (docs/API.md) as the UI uses it. Every call rejects with an
 // Error whose message is the server's {"error": "..."} text.
 
-export class ApiError extends Error {}
+export class ApiError extends Error {
+  constructor(msg, status = 0) {
+    super(msg);
+    this.status = status; // the HTTP status; 0 when the server was not reached
+  }
+}
 
 async function get(path, params, as = 'json', signal) {
   const qs = new URLSearchParams();
@@ -18,7 +23,7 @@ async function get(path, params, as = 'json', signal) {
   if (!r.ok) {
     let msg = `${r.status} ${r.statusText}`;
     try { msg = (await r.json()).error || msg; } catch (_) { /* not JSON */ }
-    throw new ApiError(msg);
+    throw new ApiError(msg, r.status);
   }
   return as === 'json' ? r.json() : as === 'text' ? r.text() : r.blob();
 }
@@ -36,5 +41,6 @@ export const api = {
     get('/api/v1/range', { query, from, until, step, group_by: groupBy }, 'json', signal),
   query: (params, as = 'json', signal) => get('/api/v1/query', params, as, signal),
   diff: (params, signal) => get('/api/v1/diff', params, 'json', signal),
+  regress: (params, signal) => get('/api/v1/regress', params, 'json', signal),
   targets: () => get('/api/v1/targets'),
 };

@@ -6,17 +6,23 @@ import { FlameGraph } from './flame.js';
 import { TimeChart } from './chart.js';
 import { TopTable, topColumns, diffColumns } from './table.js';
 import { Autocomplete } from './autocomplete.js';
+import { WhatChanged, LISTS, pathKey } from './regress.js';
 import { el, fmtValue, fmtTime, fmtAgo, splitType, download } from './util.js';
 
 // URL keys and their defaults. page: explore | compare | targets;
 // view (explore): flame | table | both | sandwich; q: label matchers;
 // at: one profile's time (ms); l*/r*: the comparison's baseline and
-// comparison sides (selector matchers, range).
+// comparison sides (selector matchers, range); threshold (points of the
+// total), confidence, wc (the "what changed" list), flagged ("1": hide
+// its noise rows) and path (a call path highlighted in the diff, frames
+// joined by ";"): its regression test.
 const KEYS = {
   page: 'explore', view: 'flame', type: '', q: '{}', from: 'now-1h', until: 'now',
   search: '', fn: '', at: '', max_nodes: '16384',
   lq: '', lfrom: '', luntil: '', rq: '', rfrom: '', runtil: '',
+  threshold: '1', confidence: '0.99', wc: 'functions', flagged: '', path: '',
 };
+const REGRESS_ROWS = 100; // rows per list of the "what changed" panel
 const PAGES = ['explore', 'compare', 'targets'];
 const VIEWS = ['flame', 'table', 'both', 'sandwich'];
 const PREFERRED_TYPE = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
@@ -26,6 +32,8 @@ const RANGES = [['now-5m', '5 minutes'], ['now-15m', '15 minutes'], ['now-1h', '
 let state = readState();
 let types = [];
 let inflight = null;
+let regressInflight = null;
+let regressSeq = 0; // only the latest regress answer is shown
 const $ = (id) => document.getElementById(id);
 const ui = {};
 
@@ -35,6 +43,7 @@ function readState() {
   for (const [k, d] of Object.entries(KEYS)) s[k] = p.get(k) ?? d;
   if (!PAGES.includes(s.page)) s.page = KEYS.page;
   if (!VIEWS.includes(s.view)) s.view = KEYS.view;
+  if (!LISTS.includes(s.wc)) s.wc = KEYS.wc;
   return s;
 }
 
@@ -123,6 +132,7 @@ function bindControls() {
   for (const id of ['search', 'diff-search']) {
     $(id).addEventListener('input', (e) => {
       state.search = e.target.value;
+      state.path = '';
       writeUrl(false);
       applySearch();
     });
@@ -156,17 +166,36 @@ function flames() {
   return [ui.flame, ui.callers, ui.callees, ui.diffFlame].filter(Boolean);
 }
 
+// The search (or, in the comparison, a highlighted call path) on every
+// flame graph, and what it matched.
 function applySearch() {
   let res = null;
   for (const f of flames()) {
-    const r = f.setSearch(state.search);
+    const r = f === ui.diffFlame && state.path ? f.setPath(state.path.split(';')) : f.setSearch(state.search);
     if (f === ui.flame || f === ui.diffFlame) res = r;
   }
-  const out = $(state.page === 'compare' ? 'diff-search-result' : 'search-result');
+  if (state.page === 'compare') { describeDiffHighlight(res); return; }
+  const out = $('search-result');
   if (!state.search || !res) { out.textContent = ''; return; }
   out.textContent = res.count
     ? `${res.count} frames match, ${(100 * res.share).toFixed(2)}% of the total`
     : 'no frame matches';
+}
+
+// In the comparison a highlight has a share on each side.
+function describeDiffHighlight(res) {
+  const out = $('diff-search-result');
+  ui.whatChanged?.select(state.path || state.search);
+  const picked = state.path ? null : state.search;
+  if (ui.diffTable && ui.diffTable.selected !== picked) { ui.diffTable.selected = picked; ui.diffTable.render(); }
+  if ((!state.search && !state.path) || !res) { out.textContent = ''; return; }
+  const sides = `baseline ${(100 * res.leftShare).toFixed(2)}% → comparison ${(100 * res.rightShare).toFixed(2)}% of the total`;
+  if (state.path) {
+    const leaf = state.path.slice(state.path.lastIndexOf(';') + 1);
+    out.textContent = res.found ? `Call path to ${leaf}: ${sides}` : `The call path to ${leaf} is not in the flame graph (merged into a larger frame).`;
+  } else {
+    out.textContent = res.count ? `${res.count} frames match: ${sides}` : 'no frame matches';
+  }
 }
 
 // ---- loading ------------------------------------------------------------
@@ -188,6 +217,7 @@ async function load() {
   } catch (e) {
     if (e.name === 'AbortError') return;
     setStatus('error', `Error: ${e.message}`, el('button', { type: 'button', onclick: () => load(), text: 'Retry' }));
+    if (state.page === 'compare') ui.whatChanged.setError(e, () => load(), 'The comparison could not be loaded');
   }
 }
 
@@ -336,18 +366,55 @@ function sides() {
   };
 }
 
+// The two sides as /api/v1/diff and /api/v1/regress take them.
+function sideParams({ left, right }) {
+  return { base: selector(left.q), base_from: left.from, base_until: left.until,
+    target: selector(right.q), from: right.from, until: right.until };
+}
+
+// The regression test of the two sides; resolves to {report} or {error}
+// (a side with too few profiles is an answer, not a failure of the page).
+function fetchRegress(signal) {
+  const params = { ...sideParams(sides()), threshold: `${state.threshold}%`, confidence: state.confidence, limit: REGRESS_ROWS };
+  const seq = ++regressSeq;
+  return api.regress(params, signal).then((report) => ({ report, seq }), (error) => ({ error, seq }));
+}
+
+function showRegress({ report, error, seq }) {
+  const wc = ui.whatChanged;
+  if (seq !== regressSeq) return; // a newer question is on its way
+  wc.setControls(state.threshold, state.confidence, state.wc, state.flagged);
+  if (error) wc.setError(error, () => loadRegress());
+  else wc.setReport(report, unit());
+  wc.select(state.path || state.search);
+}
+
+// Only the panel, after its threshold or confidence changed.
+async function loadRegress() {
+  if (regressInflight) regressInflight.abort();
+  const ctl = new AbortController();
+  regressInflight = ctl;
+  ui.whatChanged.setControls(state.threshold, state.confidence, state.wc, state.flagged);
+  ui.whatChanged.loading();
+  const res = await fetchRegress(ctl.signal);
+  if (!ctl.signal.aborted) showRegress(res);
+}
+
 async function loadCompare(signal) {
   const { left, right } = sides();
+  if (regressInflight) regressInflight.abort();
+  ui.whatChanged.setControls(state.threshold, state.confidence, state.wc, state.flagged);
+  ui.whatChanged.loading();
   ui.diffSides = { left, right };
   $('lq').value = left.q === '{}' ? '' : left.q;
   $('rq').value = right.q === '{}' ? '' : right.q;
   $('lrange').textContent = `${fmtTime(toMs(left.from))} to ${fmtTime(toMs(left.until))}`;
   $('rrange').textContent = `${fmtTime(toMs(right.from))} to ${fmtTime(toMs(right.until))}`;
-  const [lr, rr, diff] = await Promise.all([
+  const [lr, rr, diff, regress] = await Promise.all([
     api.range(selector(left.q), state.from, state.until, undefined, 'service_name', signal),
     api.range(selector(right.q), state.from, state.until, undefined, 'service_name', signal),
-    api.diff({ base: selector(left.q), base_from: left.from, base_until: left.until,
-      target: selector(right.q), from: right.from, until: right.until }, signal),
+    api.diff(sideParams({ left, right }), signal),
+    fetchRegress(signal),
   ]);
   if (signal.aborted) return;
   ui.lchart = ui.lchart || new TimeChart($('lchart'), { height: 110, onRange: (a, b) => go({ lfrom: String(a), luntil: String(b) }) });
@@ -362,10 +429,9 @@ async function loadCompare(signal) {
     const targetShare = diff.rightTicks ? r.target_cum / diff.rightTicks : 0;
     return { ...r, baseShare, targetShare, change: targetShare - baseShare };
   });
-  ui.diffTable = ui.diffTable || new TopTable($('diff-table'), {
-    onPick: (name) => { state.search = name; writeUrl(false); $('diff-search').value = name; ui.diffFlame.setSearch(name, true); },
-  });
+  ui.diffTable = ui.diffTable || new TopTable($('diff-table'), { onPick: highlightFunction });
   ui.diffTable.setRows(rows, diffColumns(unit()), 'change');
+  showRegress(regress);
   applySearch();
   if (!diff.leftTicks && !diff.rightTicks) {
     setStatus('empty', 'Neither side holds samples. Choose other ranges by dragging on each chart.');
@@ -375,7 +441,45 @@ async function loadCompare(signal) {
   setStatus('ready', '');
 }
 
+// A function picked in the panel or the table: its frames (exact name)
+// on the diff flame graph, with its share on each side.
+function highlightFunction(name) {
+  state.search = name;
+  state.path = '';
+  writeUrl(false);
+  $('diff-search').value = name;
+  describeDiffHighlight(ui.diffFlame.setSearch(name, true));
+}
+
+// A call path picked in the panel: the path and what is below it; the
+// zoom is reset if it hid the path.
+function highlightPath(frames) {
+  state.path = pathKey(frames);
+  state.search = '';
+  writeUrl(false);
+  $('diff-search').value = '';
+  const f = ui.diffFlame;
+  const res = f.setPath(frames);
+  if (res.found && !f.rectOf(res.node)) { f.reset(); f.focus = res.node; f.drawOverlay(); }
+  describeDiffHighlight(res);
+}
+
+// Another list of the same answer, or the same without its noise.
+function relist(changes) {
+  go(changes, { replace: true, render: 'none' });
+  ui.whatChanged.setControls(state.threshold, state.confidence, state.wc, state.flagged);
+  ui.whatChanged.render();
+  ui.whatChanged.select(state.path || state.search);
+}
+
 function bindCompare() {
+  ui.whatChanged = new WhatChanged($('what-changed'), {
+    onControls: (c) => { go(c, { render: 'none' }); loadRegress(); },
+    onList: (wc) => relist({ wc }),
+    onFlagged: (on) => relist({ flagged: on ? '1' : '' }),
+    onFunction: highlightFunction,
+    onPath: highlightPath,
+  });
   for (const side of ['l', 'r']) {
     $(`${side}form`).addEventListener('submit', (e) => {
       e.preventDefault();

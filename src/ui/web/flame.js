@@ -126,13 +126,45 @@ export class FlameGraph {
   setSearch(term, exact = false) {
     this.search = term || '';
     this.exact = exact;
+    this.path = null;
     this.applySearch();
     this.draw();
     return this.searchResult;
   }
 
+  // Highlights one call path (frame names, root first, without the
+  // "total" root): its frames and everything below its last frame, which
+  // gets the focus outline. Replaces a search; null clears. Returns
+  // searchResult with found (false when the path is not in the graph,
+  // e.g. merged away by max_nodes) and node.
+  setPath(frames) {
+    this.path = frames && frames.length ? frames : null;
+    this.search = '';
+    this.applySearch();
+    if (this.searchResult.node >= 0) this.focus = this.searchResult.node;
+    this.draw();
+    return this.searchResult;
+  }
+
+  // The node reached from the root by following frames, or -1.
+  nodeOfPath(frames) {
+    let i = 0;
+    for (const f of frames) {
+      const L = this.lvl[i] + 1;
+      if (L >= this.nlevels) return -1;
+      // children of i are contiguous on level L, inside i's range
+      const end = this.levelStart[L + 1], X1 = this.x[i] + this.w[i];
+      let c = this.firstEndingAfter(L, this.x[i]);
+      while (c < end && this.x[c] < X1 && this.names[this.name[c]] !== f) c++;
+      if (c >= end || this.x[c] >= X1) return -1;
+      i = c;
+    }
+    return i;
+  }
+
   applySearch() {
     if (!this.n) return;
+    if (this.path) { this.applyPath(); return; }
     const term = this.search.toLowerCase();
     const byName = new Uint8Array(this.names.length);
     if (term) {
@@ -144,7 +176,7 @@ export class FlameGraph {
     }
     this.match = new Uint8Array(this.n);
     const inside = new Uint8Array(this.n);
-    let total = 0, count = 0;
+    let total = 0, count = 0, left = 0, right = 0;
     for (let i = 0; i < this.n; i++) {
       const p = this.parent[i];
       const m = byName[this.name[i]];
@@ -152,10 +184,34 @@ export class FlameGraph {
       inside[i] = p >= 0 && (inside[p] || this.match[p]);
       if (m) {
         count++;
-        if (!inside[i]) total += this.w[i];
+        if (!inside[i]) {
+          total += this.w[i];
+          if (this.diff) { left += this.lt[i]; right += this.rt[i]; }
+        }
       }
     }
-    this.searchResult = { count, total, share: this.ticks ? total / this.ticks : 0 };
+    this.searchResult = this.result(count, total, left, right, -1);
+  }
+
+  // A highlight's size: its share of all, and for a diff of each side.
+  result(count, total, left, right, node) {
+    const r = { count, total, share: this.ticks ? total / this.ticks : 0, node, found: count > 0 };
+    if (this.diff) {
+      r.leftShare = this.diff.left ? left / this.diff.left : 0;
+      r.rightShare = this.diff.right ? right / this.diff.right : 0;
+    }
+    return r;
+  }
+
+  applyPath() {
+    const end = this.nodeOfPath(this.path);
+    this.match = new Uint8Array(this.n);
+    if (end < 0) { this.searchResult = this.result(0, 0, 0, 0, -1); return; }
+    for (let i = this.parent[end]; i > 0; i = this.parent[i]) this.match[i] = 1;
+    // below the path's end: descendants have larger indices than their parent
+    this.match[end] = 2;
+    for (let i = end + 1; i < this.n; i++) if (this.parent[i] >= 0 && this.match[this.parent[i]] === 2) this.match[i] = 2;
+    this.searchResult = this.result(this.path.length, this.w[end], this.diff ? this.lt[end] : 0, this.diff ? this.rt[end] : 0, end);
   }
 
   zoomTo(i) {
@@ -178,6 +234,16 @@ export class FlameGraph {
       else return mid;
     }
     return -1;
+  }
+
+  // The first node of level L that ends after data x X.
+  firstEndingAfter(L, X) {
+    let lo = this.levelStart[L], hi = this.levelStart[L + 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.x[mid] + this.w[mid] <= X) lo = mid + 1; else hi = mid;
+    }
+    return lo;
   }
 
   first() { return this.opts.firstLevel || 0; }
@@ -220,16 +286,11 @@ export class FlameGraph {
     if (!this.charW) this.charW = ctx.measureText('mmmmmmmmmm').width / 10;
     const z = this.zoom, X0 = this.x[z], X1 = X0 + this.w[z], zl = this.lvl[z];
     const scale = W / (X1 - X0);
-    const searching = !!this.search;
+    const searching = !!this.search || (!!this.path && this.searchResult.found);
     for (let L = this.first(); L < this.nlevels; L++) {
       const y = this.rowY(L);
       const end = this.levelStart[L + 1];
-      // first node ending after X0
-      let lo = this.levelStart[L], hi = end;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.x[mid] + this.w[mid] <= X0) lo = mid + 1; else hi = mid;
-      }
+      const lo = this.firstEndingAfter(L, X0);
       for (let i = lo; i < end && this.x[i] < X1; i++) {
         const pw = this.w[i] * scale;
         if (pw < MIN_PX) continue;

@@ -1,16 +1,24 @@
 // goapp: a Go program with known costs, scraped by the integration tests
 // through net/http/pprof. hotA burns three times the CPU of hotB; alloc
-// allocates a fixed number of bytes per second; contend fights over a
-// mutex; waiters park goroutines on channels. Standard library only.
+// allocates a fixed number of bytes per second (GET /allocated tells how
+// many so far); contend fights over a mutex; waiters park goroutines on
+// channels. With -tls-cert/-tls-key it serves HTTPS, and with -token-file
+// it answers 401 unless the request carries "Authorization: Bearer <the
+// file's content>", the file being read at every request (so a test can
+// rotate it), as kube-apiserver guards /debug/pprof. Standard library only.
 package main
 
 import (
 	"flag"
+	"fmt"
 	"log"
 	"net/http"
 	_ "net/http/pprof"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,8 +47,13 @@ func burn() {
 	}
 }
 
+var allocated atomic.Int64
+
 //go:noinline
-func allocChunk() { sink = make([]byte, 64<<10) }
+func allocChunk() {
+	sink = make([]byte, 64<<10)
+	allocated.Add(64 << 10)
+}
 
 // alloc allocates about rate bytes per second, in 64 KiB chunks.
 func alloc(rate int) {
@@ -76,10 +89,33 @@ func contend() {
 //go:noinline
 func waitForever(ch chan int) { <-ch }
 
+// guard answers 401 unless the bearer token matches the token file.
+func guard(tokenFile string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want, err := os.ReadFile(tokenFile)
+		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if err != nil || got != strings.TrimSpace(string(want)) || got == "" {
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func main() {
 	addr := flag.String("listen", "127.0.0.1:6060", "address")
 	rate := flag.Int("alloc-rate", 32<<20, "bytes allocated per second")
+	memRate := flag.Int("mem-profile-rate", 0, "runtime.MemProfileRate (0: Go's default)")
+	cert := flag.String("tls-cert", "", "serve HTTPS with this certificate")
+	key := flag.String("tls-key", "", "and this key")
+	tokenFile := flag.String("token-file", "", "require this bearer token")
 	flag.Parse()
+	if *memRate > 0 {
+		runtime.MemProfileRate = *memRate
+	}
+	http.HandleFunc("/allocated", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%d\n", allocated.Load())
+	})
 	runtime.SetBlockProfileRate(1)
 	runtime.SetMutexProfileFraction(1)
 	go burn()
@@ -88,5 +124,12 @@ func main() {
 	for i := 0; i < 25; i++ {
 		go waitForever(make(chan int))
 	}
-	log.Fatal(http.ListenAndServe(*addr, nil))
+	var h http.Handler = http.DefaultServeMux
+	if *tokenFile != "" {
+		h = guard(*tokenFile, h)
+	}
+	if *cert != "" {
+		log.Fatal(http.ListenAndServeTLS(*addr, *cert, *key, h))
+	}
+	log.Fatal(http.ListenAndServe(*addr, h))
 }

@@ -5,6 +5,8 @@
  * writable at 0x800000 (where the moduledata scan looks). The table sits at
  * file offset PCLNTAB_ELF_AT, so at 0x400000 + PCLNTAB_ELF_AT; with
  * with_section, a .gopclntab section names it, else a reader has to scan.
+ * A PT_NOTE holds Go's build-id note, as in every binary Go links (readers
+ * only scan for the table in Go binaries).
  * Returns a malloc'd image (NULL on allocation failure). Header-only. */
 #ifndef STACKYARD_TESTS_PCLNTAB_ELF_H
 #define STACKYARD_TESTS_PCLNTAB_ELF_H
@@ -41,7 +43,7 @@ static inline uint8_t *pclntab_elf(const uint8_t *tab, size_t tlen,
 	eh->e_ehsize = sizeof(Elf64_Ehdr);
 	eh->e_phoff = sizeof(Elf64_Ehdr);
 	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = 2;
+	eh->e_phnum = 3;
 	ph = (Elf64_Phdr *)(img + eh->e_phoff);
 	for (i = 0; i < 2; i++) {
 		ph[i].p_type = PT_LOAD;
@@ -49,6 +51,17 @@ static inline uint8_t *pclntab_elf(const uint8_t *tab, size_t tlen,
 		ph[i].p_vaddr = ph[i].p_paddr = i ? 0x800000 : 0x400000;
 		ph[i].p_filesz = ph[i].p_memsz = len;
 		ph[i].p_align = 0x1000;
+	}
+	{
+		/* {namesz 4, descsz 8, type 4 (Go build id)} "Go\0\0" "testbuid":
+		 * 24 bytes right after the three program headers, up to 0x100. */
+		static const uint32_t hdr[3] = {4, 8, 4};
+		size_t at = sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Phdr);
+		memcpy(img + at, hdr, sizeof(hdr));
+		memcpy(img + at + 12, "Go\0\0testbuid", 12);
+		ph[2] = (Elf64_Phdr){.p_type = PT_NOTE, .p_flags = PF_R, .p_offset = at,
+				     .p_vaddr = 0x400000 + at, .p_paddr = 0x400000 + at,
+				     .p_filesz = 24, .p_memsz = 24, .p_align = 4};
 	}
 	memcpy(img + PCLNTAB_ELF_AT, tab, tlen);
 	memcpy(img + strs, shstr, sizeof(shstr));

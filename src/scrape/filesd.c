@@ -140,6 +140,15 @@ static int ident_of(const char *path, struct ident *id)
 	return 0;
 }
 
+/* Records msg as sf's error; a message it did not have is reported again.
+ * Compared as stored (truncated), so a long message repeated is one. */
+static void set_error(struct sdfile *sf, const char *msg)
+{
+	if (strncmp(sf->error, msg, sizeof(sf->error) - 1))
+		sf->reported = 0;
+	snprintf(sf->error, sizeof(sf->error), "%s", msg);
+}
+
 /* Read sf's file again. Returns 1 when its groups changed. */
 static int reread(struct sdfile *sf, int64_t now)
 {
@@ -155,9 +164,7 @@ static int reread(struct sdfile *sf, int64_t now)
 		rc = scrape_targets_parse((const char *)data, len, sf->path, &g, &ng, &e);
 	free(data);
 	if (rc < 0) {
-		if (strcmp(sf->error, e.msg))
-			sf->reported = 0;
-		snprintf(sf->error, sizeof(sf->error), "%s", e.msg);
+		set_error(sf, e.msg);
 		return 0;
 	}
 	sf->error[0] = '\0';
@@ -207,8 +214,9 @@ int filesd_poll(struct filesd *f, int64_t now)
 		}
 		sf->path = paths[i];
 		if (rc < 0) {
-			sf->reported = 0;
-			snprintf(sf->error, sizeof(sf->error), "%s: %s", sf->path, strerror(-rc));
+			char msg[sizeof(sf->error)];
+			snprintf(msg, sizeof(msg), "%s: %s", sf->path, strerror(-rc));
+			set_error(sf, msg);
 			continue;
 		}
 		if (!old || memcmp(&id, &sf->id, sizeof(id)) ||

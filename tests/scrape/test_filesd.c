@@ -269,6 +269,36 @@ static void test_patterns(void **state)
 	scrape_config_free(c);
 }
 
+/* A file that matches but cannot be stat'ed (a dangling symlink, a file
+ * removed between the glob and the stat) is reported once, not at every
+ * poll: the server polls every few seconds and logs each report. */
+static void test_stat_error_reported_once(void **state)
+{
+	struct file_sd_config cfg = {0};
+	char d[] = "/tmp/test_filesd_stat.XXXXXX", pattern[256], link[256], *files[1] = {pattern};
+	struct filesd *f;
+	int n = 0, i;
+
+	(void)state;
+	assert_non_null(mkdtemp(d));
+	snprintf(pattern, sizeof(pattern), "%s/*.json", d);
+	snprintf(link, sizeof(link), "%s/gone.json", d);
+	assert_int_equal(symlink("/nonexistent/target.json", link), 0);
+	cfg.files = files;
+	cfg.nfiles = 1;
+	cfg.refresh = 300LL * 1000000000;
+	f = filesd_new(&cfg);
+	for (i = 0; i < 5; i++) {
+		filesd_poll(f, 1000 + i);
+		filesd_report(f, count_report, &n);
+	}
+	assert_int_equal(filesd_nfiles(f), 1);
+	assert_int_equal(n, 1);
+	filesd_free(f);
+	unlink(link);
+	rmdir(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_patterns),
+		cmocka_unit_test(test_stat_error_reported_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

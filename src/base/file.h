@@ -11,6 +11,9 @@
  * free()). Fails with -EFBIG when the file is larger than max bytes. */
 int file_read(const char *path, size_t max, uint8_t **data, size_t *len,
 	      struct err *e);
+/* The same from an open fd (left open); path names it in errors. */
+int file_read_fd(int fd, const char *path, size_t max, uint8_t **data, size_t *len,
+		 struct err *e);
 
 /* Write len bytes to path atomically: a temporary file beside it, fsync,
  * rename, fsync of the directory. On failure path is untouched. "-" writes

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <sys/wait.h>
 
 #include "../../src/agent/demangle.h"
 #include "../../src/agent/kallsyms.h"
@@ -207,6 +208,43 @@ static void test_perfmap_parse(void **state)
 	perfmap_release(&m);
 }
 
+/* The perf map is a file the profiled process writes: it may make it a
+ * FIFO (or a symlink to one), whose open() would wait for a writer for
+ * ever and stall the agent's symbolizer. It must fail at once instead.
+ * Loaded in a child, which the test kills if it is still waiting. */
+static void test_perfmap_fifo(void **state)
+{
+	char path[128];
+	pid_t child;
+	int status = 0, i;
+
+	(void)state;
+	perfmap_path(getpid(), path, sizeof(path));
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct perfmap m;
+		struct err e = {0};
+		int rc = perfmap_load(getppid(), &m, &e);
+
+		fprintf(stderr, "# FIFO perf map: %d (%s)\n", rc, e.msg);
+		_exit(rc < 0 && strstr(e.msg, "not a regular file") ? 0 : 1);
+	}
+	for (i = 0; i < 50 && waitpid(child, &status, WNOHANG) == 0; i++)
+		usleep(100 * 1000);
+	if (i == 50) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+		unlink(path);
+		fail_msg("perfmap_load of a FIFO still waiting after 5 s");
+	}
+	unlink(path);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Every mangled name of a g++ object demangles as c++filt does. */
 static void test_demangle_cxx(void **state)
 {
@@ -294,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_kallsyms_parse),
 		cmocka_unit_test(test_kernel_real),
 		cmocka_unit_test(test_perfmap_parse),
+		cmocka_unit_test(test_perfmap_fifo),
 		cmocka_unit_test(test_demangle_cxx),
 		cmocka_unit_test(test_demangle_rust),
 	};

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "../../src/agent/demangle.h"
@@ -245,6 +246,63 @@ static void test_perfmap_fifo(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A mapped file's path is the profiled process's to change: replaced by a
+ * FIFO, the symbolizer's open() of it (under /proc/PID/root, or the path
+ * itself, when map_files is not allowed: an agent without CAP_SYS_ADMIN)
+ * would wait for a writer for ever. The child, as nobody, maps a file,
+ * unlinks it, puts a FIFO where maps says it is and symbolizes an address
+ * in the mapping. */
+static void test_mapped_file_fifo(void **state)
+{
+	char d[] = "/tmp/test_symtext_fifo.XXXXXX", file[128], old[128];
+	pid_t child;
+	int status = 0, i, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(d));
+	assert_int_equal(chmod(d, 0777), 0);
+	snprintf(file, sizeof(file), "%s/lib.so", d);
+	snprintf(old, sizeof(old), "%s/lib.so (deleted)", d);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	close(fd);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct symbolizer *sym;
+		struct sym_loc loc;
+		struct err e = {0};
+		void *p;
+
+		if (setgid(65534) || setuid(65534) || (fd = open(file, O_RDONLY)) < 0)
+			_exit(2);
+		p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+		close(fd);
+		/* Unlinked, the mapping reads "PATH (deleted)" in maps: that
+		 * name is the process's to create. */
+		if (p == MAP_FAILED || unlink(file) || mkfifo(old, 0600) ||
+		    !(sym = symbolizer_new(&e)))
+			_exit(3);
+		symbolizer_user(sym, getpid(), (uint64_t)(uintptr_t)p + 16, &loc, &e);
+		symbolizer_free(sym);
+		_exit(0);
+	}
+	for (i = 0; i < 50 && waitpid(child, &status, WNOHANG) == 0; i++)
+		usleep(100 * 1000);
+	if (i == 50) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	unlink(file);
+	unlink(old);
+	rmdir(d);
+	if (i == 50)
+		fail_msg("symbolizing a mapping whose file became a FIFO: still waiting after 5 s");
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Every mangled name of a g++ object demangles as c++filt does. */
 static void test_demangle_cxx(void **state)
 {
@@ -333,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_real),
 		cmocka_unit_test(test_perfmap_parse),
 		cmocka_unit_test(test_perfmap_fifo),
+		cmocka_unit_test(test_mapped_file_fifo),
 		cmocka_unit_test(test_demangle_cxx),
 		cmocka_unit_test(test_demangle_rust),
 	};

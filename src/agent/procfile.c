@@ -1,11 +1,6 @@
 #include "procfile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../base/file.h"
 
@@ -37,28 +32,15 @@ int procfile_hex(const char **p, const char *end, uint64_t *v)
 	return 0;
 }
 
-/* Regular files only: a perf map is written by the profiled process, which
- * could make it a FIFO (open() would wait for a writer, read() for data,
- * for ever) or a device. O_NONBLOCK makes the open of a FIFO return at
- * once; /proc files are regular. */
+/* Regular files only (file_read_regular): a perf map is written by the
+ * profiled process, which could make it a FIFO; /proc files are regular. */
 int procfile_parse(const char *path, size_t max, procfile_parse_fn parse,
 		   void *out, struct err *e)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
-	struct stat st;
-	int fd, rc;
+	int rc = file_read_regular(path, max, &data, &len, e);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return err_set(e, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0)
-		rc = err_set(e, -errno, "%s: %s", path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		rc = err_set(e, -EINVAL, "%s: not a regular file", path);
-	else
-		rc = file_read_fd(fd, path, max, &data, &len, e);
-	close(fd);
 	if (rc)
 		return rc;
 	rc = parse((const char *)data, len, out, e);

@@ -26,6 +26,25 @@ int file_read(const char *path, size_t max, uint8_t **data, size_t *len,
 	return rc;
 }
 
+int file_read_regular(const char *path, size_t max, uint8_t **data, size_t *len,
+		      struct err *e)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_set(e, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		rc = err_set(e, -errno, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = err_set(e, -EINVAL, "%s: not a regular file", path);
+	else
+		rc = file_read_fd(fd, path, max, data, len, e);
+	close(fd);
+	return rc;
+}
+
 int file_read_fd(int fd, const char *path, size_t max, uint8_t **data, size_t *len,
 		 struct err *e)
 {

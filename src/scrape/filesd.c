@@ -159,7 +159,9 @@ static int reread(struct sdfile *sf, int64_t now)
 	int rc;
 
 	sf->read_at = now;
-	rc = file_read(sf->path, SCRAPE_TARGETS_MAX_TEXT, &data, &len, &e);
+	/* Regular files only: a FIFO would block this thread, which holds
+	 * the scraper's lock, for ever. */
+	rc = file_read_regular(sf->path, SCRAPE_TARGETS_MAX_TEXT, &data, &len, &e);
 	if (rc == 0)
 		rc = scrape_targets_parse((const char *)data, len, sf->path, &g, &ng, &e);
 	free(data);

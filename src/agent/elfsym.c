@@ -4,6 +4,7 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../base/buf.h"
 #include "../base/xalloc.h"
@@ -269,6 +270,13 @@ static int elfsym_init(Elf *elf, unsigned flags, struct elfsym *s,
 	return flags & ELFSYM_LAZY ? 0 : elfsym_load_symbols(s, e);
 }
 
+static int may_shrink(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
 int elfsym_open_fd(int fd, const char *path, unsigned flags, struct elfsym *out,
 		   struct err *e)
 {
@@ -277,7 +285,11 @@ int elfsym_open_fd(int fd, const char *path, unsigned flags, struct elfsym *out,
 
 	memset(out, 0, sizeof(*out));
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	/* A mapping of a file someone else may truncate (a binary its process
+	 * owns or can write) takes SIGBUS at the next read past the new end:
+	 * such a file is read into memory instead (ELF_C_READ, then FDREAD
+	 * below). Root's own files, writable by root only, stay mapped. */
+	elf = elf_begin(fd, may_shrink(fd) ? ELF_C_READ : ELF_C_READ_MMAP, NULL);
 	if (!elf)
 		return err_set(e, -EINVAL, "%s: %s", path, elf_errmsg(-1));
 	/* Read everything in (a no-op when libelf could map the file), then

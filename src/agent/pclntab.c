@@ -44,6 +44,11 @@
 #define SCAN_MAX (512u << 20)   /* bytes scanned for a sectionless table */
 #define PCVALUE_MAX_STEPS 1000000
 #define MAX_NFUNC (16u << 20)
+/* moduledata candidates checked: each may read a word through the
+ * relocations (a scan of them all), so a file with many words or
+ * relocations naming the table would cost candidates x relocations. A Go
+ * binary has one or two. */
+#define MODULEDATA_MAX_CANDIDATES 64
 
 struct region {
 	const uint8_t *p;
@@ -150,6 +155,7 @@ static int relative_each(const struct elfsym *elf, relative_fn fn, void *arg)
 struct reloc_query {
 	const struct pclntab *t;
 	uint64_t key, found;
+	unsigned tried;      /* moduledata candidates checked */
 };
 
 static int addend_at(uint64_t off, uint64_t addend, void *arg)
@@ -172,7 +178,7 @@ static int word_at(const struct pclntab *t, uint64_t vaddr, uint64_t *v)
 		return -1;
 	*v = rd(p, t->ptrsize, t->le);
 	if (!*v) {
-		struct reloc_query q = {t, vaddr, 0};
+		struct reloc_query q = {t, vaddr, 0, 0};
 
 		if (relative_each(t->elf, addend_at, &q))
 			*v = q.found;
@@ -194,7 +200,11 @@ static int moduledata_reloc(uint64_t off, uint64_t addend, void *arg)
 {
 	struct reloc_query *q = arg;
 
-	if (addend != q->key || !moduledata_ok(q->t, off))
+	if (addend != q->key)
+		return 0;
+	if (q->tried++ == MODULEDATA_MAX_CANDIDATES)
+		return -1; /* give up: not found */
+	if (!moduledata_ok(q->t, off))
 		return 0;
 	q->found = off;
 	return 1;
@@ -205,13 +215,14 @@ static int moduledata_reloc(uint64_t off, uint64_t addend, void *arg)
  * segments for those two words. 0 when not found. */
 static uint64_t find_moduledata(const struct pclntab *t)
 {
+	struct reloc_query q = {t, t->va, 0, 0};
 	uint64_t md;
 	size_t i;
 
 	if (!elfsym_symbol(t->elf, "runtime.firstmoduledata", &md) &&
 	    moduledata_ok(t, md))
 		return md;
-	for (i = 0; i < t->elf->nsegs; i++) {
+	for (i = 0; i < t->elf->nsegs && q.tried < MODULEDATA_MAX_CANDIDATES; i++) {
 		const struct load_seg *g = &t->elf->segs[i];
 		uint64_t off;
 
@@ -220,17 +231,16 @@ static uint64_t find_moduledata(const struct pclntab *t)
 		for (off = 0; off + 2 * t->ptrsize <= g->filesz; off += t->ptrsize) {
 			const uint8_t *p = t->elf->img + g->offset + off;
 
-			if (rd(p, t->ptrsize, t->le) == t->va &&
-			    moduledata_ok(t, g->vaddr + off))
+			if (rd(p, t->ptrsize, t->le) != t->va)
+				continue;
+			if (q.tried++ == MODULEDATA_MAX_CANDIDATES)
+				return 0;
+			if (moduledata_ok(t, g->vaddr + off))
 				return g->vaddr + off;
 		}
 	}
 	/* A PIE whose words are all 0 on disk: the relocation's addend. */
-	{
-		struct reloc_query q = {t, t->va, 0};
-
-		return relative_each(t->elf, moduledata_reloc, &q) ? q.found : 0;
-	}
+	return relative_each(t->elf, moduledata_reloc, &q) > 0 ? q.found : 0;
 }
 
 /* ---- finding and checking the header ------------------------------------------ */

@@ -32,12 +32,14 @@ int procfile_hex(const char **p, const char *end, uint64_t *v)
 	return 0;
 }
 
+/* Regular files only (file_read_regular): a perf map is written by the
+ * profiled process, which could make it a FIFO; /proc files are regular. */
 int procfile_parse(const char *path, size_t max, procfile_parse_fn parse,
 		   void *out, struct err *e)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
-	int rc = file_read(path, max, &data, &len, e);
+	int rc = file_read_regular(path, max, &data, &len, e);
 
 	if (rc)
 		return rc;

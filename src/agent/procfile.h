@@ -14,7 +14,9 @@
 int procfile_hex(const char **p, const char *end, uint64_t *v);
 
 /* Read path whole (at most max bytes) and hand its text to parse(text,
- * len, out, e); returns what parse returns, or file_read's error. */
+ * len, out, e); returns what parse returns, or the read's error. path must
+ * be a regular file (-EINVAL otherwise): a FIFO is refused without
+ * waiting. */
 typedef int (*procfile_parse_fn)(const char *text, size_t len, void *out,
 				 struct err *e);
 int procfile_parse(const char *path, size_t max, procfile_parse_fn parse,

@@ -286,7 +286,10 @@ static int open_mapped(int pid, const struct procmaps_entry *m, struct stat *st)
 			snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path);
 		else
 			snprintf(path, sizeof(path), "%s", m->path);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		/* O_NONBLOCK: the path is the process's to replace (a deleted
+		 * file's "PATH (deleted)" is a name it can create), and a FIFO's
+		 * open() would wait for a writer; fstat then refuses it. */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			continue;
 		if (!fstat(fd, st) && S_ISREG(st->st_mode) &&

@@ -15,12 +15,42 @@
 int file_read(const char *path, size_t max, uint8_t **data, size_t *len,
 	      struct err *e)
 {
-	struct buf b = BUF_INIT;
-	int fd, rc = 0;
+	int fd, rc;
 
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
 	if (fd < 0)
 		return err_set(e, -errno, "%s: %s", path, strerror(errno));
+	rc = file_read_fd(fd, path, max, data, len, e);
+	if (fd > 0)
+		close(fd);
+	return rc;
+}
+
+int file_read_regular(const char *path, size_t max, uint8_t **data, size_t *len,
+		      struct err *e)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_set(e, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		rc = err_set(e, -errno, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = err_set(e, -EINVAL, "%s: not a regular file", path);
+	else
+		rc = file_read_fd(fd, path, max, data, len, e);
+	close(fd);
+	return rc;
+}
+
+int file_read_fd(int fd, const char *path, size_t max, uint8_t **data, size_t *len,
+		 struct err *e)
+{
+	struct buf b = BUF_INIT;
+	int rc = 0;
+
 	for (;;) {
 		ssize_t n;
 		buf_reserve(&b, 65536);
@@ -42,8 +72,6 @@ int file_read(const char *path, size_t max, uint8_t **data, size_t *len,
 	}
 	*data = buf_detach(&b, len);
 out:
-	if (fd > 0)
-		close(fd);
 	buf_release(&b);
 	return rc;
 }

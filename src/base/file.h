@@ -11,6 +11,14 @@
  * free()). Fails with -EFBIG when the file is larger than max bytes. */
 int file_read(const char *path, size_t max, uint8_t **data, size_t *len,
 	      struct err *e);
+/* As file_read, for a path that must be a regular file (-EINVAL "not a
+ * regular file" otherwise): for files others can replace, where a FIFO
+ * would block open() and read() for ever. Not "-". */
+int file_read_regular(const char *path, size_t max, uint8_t **data, size_t *len,
+		      struct err *e);
+/* The same from an open fd (left open); path names it in errors. */
+int file_read_fd(int fd, const char *path, size_t max, uint8_t **data, size_t *len,
+		 struct err *e);
 
 /* Write len bytes to path atomically: a temporary file beside it, fsync,
  * rename, fsync of the directory. On failure path is untouched. "-" writes

@@ -87,7 +87,9 @@ static int add_stack(struct fparse *f, const uint8_t *s, size_t n, int64_t v,
 	}
 	id = intern_put(f->stacks, f->locs, depth * sizeof(uint32_t), &is_new);
 	if (!is_new) {
-		f->p->value[id] += v;
+		if (__builtin_add_overflow(f->p->value[id], v, &f->p->value[id]))
+			return err_set(e, -EINVAL, "line %zu: the counts of this stack add up to "
+				       "more than %lld", lineno, (long long)INT64_MAX);
 		return 0;
 	}
 	if (f->p->nsample >= f->max_lines)

@@ -140,6 +140,15 @@ static int ident_of(const char *path, struct ident *id)
 	return 0;
 }
 
+/* Records msg as sf's error; a message it did not have is reported again.
+ * Compared as stored (truncated), so a long message repeated is one. */
+static void set_error(struct sdfile *sf, const char *msg)
+{
+	if (strncmp(sf->error, msg, sizeof(sf->error) - 1))
+		sf->reported = 0;
+	snprintf(sf->error, sizeof(sf->error), "%s", msg);
+}
+
 /* Read sf's file again. Returns 1 when its groups changed. */
 static int reread(struct sdfile *sf, int64_t now)
 {
@@ -150,14 +159,14 @@ static int reread(struct sdfile *sf, int64_t now)
 	int rc;
 
 	sf->read_at = now;
-	rc = file_read(sf->path, SCRAPE_TARGETS_MAX_TEXT, &data, &len, &e);
+	/* Regular files only: a FIFO would block this thread, which holds
+	 * the scraper's lock, for ever. */
+	rc = file_read_regular(sf->path, SCRAPE_TARGETS_MAX_TEXT, &data, &len, &e);
 	if (rc == 0)
 		rc = scrape_targets_parse((const char *)data, len, sf->path, &g, &ng, &e);
 	free(data);
 	if (rc < 0) {
-		if (strcmp(sf->error, e.msg))
-			sf->reported = 0;
-		snprintf(sf->error, sizeof(sf->error), "%s", e.msg);
+		set_error(sf, e.msg);
 		return 0;
 	}
 	sf->error[0] = '\0';
@@ -207,8 +216,9 @@ int filesd_poll(struct filesd *f, int64_t now)
 		}
 		sf->path = paths[i];
 		if (rc < 0) {
-			sf->reported = 0;
-			snprintf(sf->error, sizeof(sf->error), "%s: %s", sf->path, strerror(-rc));
+			char msg[sizeof(sf->error)];
+			snprintf(msg, sizeof(msg), "%s: %s", sf->path, strerror(-rc));
+			set_error(sf, msg);
 			continue;
 		}
 		if (!old || memcmp(&id, &sf->id, sizeof(id)) ||

@@ -168,8 +168,16 @@ static int text_profile(struct http_req *r, const uint8_t *body, size_t len, int
 	buf_release(&tmp);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < (*out)->nsample; i++)
-		(*out)->value[i] *= period;
+	for (i = 0; i < (*out)->nsample; i++) {
+		int64_t v = (*out)->value[i];
+		if (__builtin_mul_overflow(v, period, &(*out)->value[i])) {
+			pprof_free(*out);
+			*out = NULL;
+			return err_set(e, -EINVAL, "stack %zu: %lld samples at sampleRate %ld Hz are "
+				       "more than %lld ns", i + 1, (long long)v, rate,
+				       (long long)INT64_MAX);
+		}
+	}
 	(*out)->period_type.type = (*out)->sample_type[0].type;
 	(*out)->period_type.unit = (*out)->sample_type[0].unit;
 	(*out)->period = period;

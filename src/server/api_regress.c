@@ -112,9 +112,13 @@ static int opts_args(struct http_req *r, struct rargs *a, struct http_resp *w)
 		return -1;
 	}
 	if (lim && *lim) {
+		/* Digits only: strtoull() would skip blanks, wrap "-5" and
+		 * saturate on overflow. */
+		errno = 0;
 		a->o.limit = (size_t)strtoull(lim, &end, 10);
-		if (*end || *lim == '-') {
-			http_error(w, 400, "limit: '%s' is not a number (0 = every row)", lim);
+		if (*end || *lim < '0' || *lim > '9' || errno) {
+			http_error(w, 400, "limit: '%.40s' is not a row count (digits; 0 = every row)",
+				   lim);
 			return -1;
 		}
 	}

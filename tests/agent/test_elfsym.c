@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "../../src/agent/elfsym.h"
 #include "../../src/agent/procmaps.h"
@@ -513,6 +514,46 @@ static void test_debug_file(void **state)
 	free(dbgdir);
 }
 
+/* A binary its process may write (not root's, here nobody's) can be
+ * truncated under the symbolizer's mapping of it: the next read of the
+ * mapping (lazy symbols, pclntab lookups) used to take SIGBUS, killing the
+ * agent. Such a file must be read into memory. Run in a child. */
+static void test_truncated_under_us(void **state)
+{
+	char *copy = at_fmt("%s/victim", dir);
+	pid_t child;
+	int status = 0;
+
+	(void)state;
+	assert_int_equal(at_sh("cp /proc/%d/exe %s && chown 65534:65534 %s", (int)getpid(), copy,
+			       copy), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct elfsym elf;
+		struct err e = {0};
+		int fd = open(copy, O_RDONLY | O_CLOEXEC);
+
+		signal(SIGBUS, SIG_DFL); /* not cmocka's handler: die, the parent sees it */
+		if (fd < 0 || elfsym_open_fd(fd, copy, ELFSYM_LAZY, &elf, &e))
+			_exit(2);
+		close(fd);
+		if (truncate(copy, 0))
+			_exit(3);
+		if (elfsym_load_symbols(&elf, &e) || !elf.nsyms)
+			_exit(4);
+		fprintf(stderr, "# truncated after open: %zu symbols read\n", elf.nsyms);
+		elfsym_release(&elf);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	if (WIFSIGNALED(status))
+		fail_msg("killed by signal %d", WTERMSIG(status));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(copy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_perf_map),
 		cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_debug_file),
+		cmocka_unit_test(test_truncated_under_us),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

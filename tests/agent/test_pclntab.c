@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <time.h>
 
 #include "../../src/agent/elfsym.h"
 #include "../../src/agent/pclntab.h"
@@ -679,6 +680,106 @@ static void test_cgo(void **state)
 	}
 }
 
+/* A table whose moduledata is missing, in a file whose writable segment
+ * holds many words equal to the table's address (each a moduledata
+ * candidate whose next word is 0, read through the relocations) and a
+ * .rela.dyn of many relocations. Each candidate used to scan every
+ * relocation: K x R steps, minutes for a 4 MB file. The file is untrusted
+ * (any binary a profiled process runs): opening it must stay cheap; the
+ * table still opens, without inline trees (no moduledata). */
+#define HOSTILE_K 50000 /* candidates */
+#define HOSTILE_R 50000 /* relocations */
+
+static uint8_t *hostile_elf(const uint8_t *tab, size_t tlen, size_t *out_len)
+{
+	static const char shstr[] = "\0.gopclntab\0.rela.dyn\0.shstrtab";
+	size_t cand = PCLNTAB_ELF_AT + ((tlen + 7) & ~(size_t)7);
+	size_t rela = cand + (size_t)HOSTILE_K * 16, strs = rela + (size_t)HOSTILE_R * 24;
+	size_t shoff = strs + ((sizeof(shstr) + 7) & ~(size_t)7);
+	size_t len = shoff + 4 * sizeof(Elf64_Shdr), i;
+	uint8_t *img = calloc(1, len);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*eh));
+	Elf64_Shdr *sh = (Elf64_Shdr *)(img + shoff);
+	Elf64_Rela *r = (Elf64_Rela *)(img + rela);
+
+	assert_non_null(img);
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_DYN;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phoff = sizeof(*eh);
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 2;
+	for (i = 0; i < 2; i++)
+		ph[i] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = i ? PF_R | PF_W : PF_R,
+				     .p_vaddr = i ? 0x800000 : 0x400000,
+				     .p_paddr = i ? 0x800000 : 0x400000,
+				     .p_filesz = len, .p_memsz = len, .p_align = 0x1000};
+	memcpy(img + PCLNTAB_ELF_AT, tab, tlen);
+	for (i = 0; i < HOSTILE_K; i++) /* {table address, 0} */
+		memcpy(img + cand + 16 * i, &(uint64_t){0x400000 + PCLNTAB_ELF_AT}, 8);
+	for (i = 0; i < HOSTILE_R; i++)
+		r[i] = (Elf64_Rela){.r_offset = 0x900000 + 8 * i, .r_info = R_X86_64_RELATIVE,
+				    .r_addend = 1};
+	memcpy(img + strs, shstr, sizeof(shstr));
+	eh->e_shoff = shoff;
+	eh->e_shentsize = sizeof(*sh);
+	eh->e_shnum = 4;
+	eh->e_shstrndx = 3;
+	sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC,
+			     .sh_addr = 0x400000 + PCLNTAB_ELF_AT, .sh_offset = PCLNTAB_ELF_AT,
+			     .sh_size = tlen, .sh_addralign = 1};
+	sh[2] = (Elf64_Shdr){.sh_name = 12, .sh_type = SHT_RELA, .sh_flags = SHF_ALLOC,
+			     .sh_addr = 0x400000 + rela, .sh_offset = rela,
+			     .sh_size = (size_t)HOSTILE_R * 24, .sh_entsize = 24, .sh_addralign = 8};
+	sh[3] = (Elf64_Shdr){.sh_name = 22, .sh_type = SHT_STRTAB, .sh_offset = strs,
+			     .sh_size = sizeof(shstr), .sh_addralign = 1};
+	*out_len = len;
+	return img;
+}
+
+static void test_hostile_moduledata(void **state)
+{
+	char *sdir = at_fmt("%s/hseeds", dir), *p = at_fmt("%s/go118-section.bin", sdir);
+	uint8_t *seed = NULL, *img;
+	size_t slen = 0, len = 0;
+	struct pcln_frame f[8];
+	struct timespec t0, t1;
+	struct elfsym elf;
+	struct pclntab *t;
+	struct err e = {0};
+	double secs;
+
+	(void)state;
+	assert_int_equal(at_sh("python3 tests/fuzz/gen_pclntab_seeds.py %s", sdir), 0);
+	assert_int_equal(file_read(p, 1 << 20, &seed, &slen, NULL), 0);
+	/* The seed ends with its moduledata (44 words): no longer one. */
+	assert_true(slen > 1 + 44 * 8);
+	memset(seed + slen - 44 * 8, 0, 8);
+	img = hostile_elf(seed + 1, slen - 1, &len);
+	assert_int_equal(elfsym_open_mem(img, len, 0, &elf, &e), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(pclntab_open(&elf, &t, &e), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "# %d moduledata candidates x %d relocations: opened in %.3f s\n",
+		HOSTILE_K, HOSTILE_R, secs);
+	assert_true(secs < 2.0);
+	assert_int_equal(pclntab_lookup(t, 0x401000, f, 8), 1);
+	assert_string_equal(f[0].function, "main.outer");
+	pclntab_free(t);
+	elfsym_release(&elf);
+	free(img);
+	free(seed);
+	free(p);
+	free(sdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_cgo),
 		cmocka_unit_test(test_pie_relocations),
+		cmocka_unit_test(test_hostile_moduledata),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "../../src/agent/demangle.h"
 #include "../../src/agent/kallsyms.h"
@@ -207,6 +209,100 @@ static void test_perfmap_parse(void **state)
 	perfmap_release(&m);
 }
 
+/* The perf map is a file the profiled process writes: it may make it a
+ * FIFO (or a symlink to one), whose open() would wait for a writer for
+ * ever and stall the agent's symbolizer. It must fail at once instead.
+ * Loaded in a child, which the test kills if it is still waiting. */
+static void test_perfmap_fifo(void **state)
+{
+	char path[128];
+	pid_t child;
+	int status = 0, i;
+
+	(void)state;
+	perfmap_path(getpid(), path, sizeof(path));
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct perfmap m;
+		struct err e = {0};
+		int rc = perfmap_load(getppid(), &m, &e);
+
+		fprintf(stderr, "# FIFO perf map: %d (%s)\n", rc, e.msg);
+		_exit(rc < 0 && strstr(e.msg, "not a regular file") ? 0 : 1);
+	}
+	for (i = 0; i < 50 && waitpid(child, &status, WNOHANG) == 0; i++)
+		usleep(100 * 1000);
+	if (i == 50) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+		unlink(path);
+		fail_msg("perfmap_load of a FIFO still waiting after 5 s");
+	}
+	unlink(path);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A mapped file's path is the profiled process's to change: replaced by a
+ * FIFO, the symbolizer's open() of it (under /proc/PID/root, or the path
+ * itself, when map_files is not allowed: an agent without CAP_SYS_ADMIN)
+ * would wait for a writer for ever. The child, as nobody, maps a file,
+ * unlinks it, puts a FIFO where maps says it is and symbolizes an address
+ * in the mapping. */
+static void test_mapped_file_fifo(void **state)
+{
+	char d[] = "/tmp/test_symtext_fifo.XXXXXX", file[128], old[128];
+	pid_t child;
+	int status = 0, i, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(d));
+	assert_int_equal(chmod(d, 0777), 0);
+	snprintf(file, sizeof(file), "%s/lib.so", d);
+	snprintf(old, sizeof(old), "%s/lib.so (deleted)", d);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	close(fd);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct symbolizer *sym;
+		struct sym_loc loc;
+		struct err e = {0};
+		void *p;
+
+		if (setgid(65534) || setuid(65534) || (fd = open(file, O_RDONLY)) < 0)
+			_exit(2);
+		p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+		close(fd);
+		/* Unlinked, the mapping reads "PATH (deleted)" in maps: that
+		 * name is the process's to create. */
+		if (p == MAP_FAILED || unlink(file) || mkfifo(old, 0600) ||
+		    !(sym = symbolizer_new(&e)))
+			_exit(3);
+		symbolizer_user(sym, getpid(), (uint64_t)(uintptr_t)p + 16, &loc, &e);
+		symbolizer_free(sym);
+		_exit(0);
+	}
+	for (i = 0; i < 50 && waitpid(child, &status, WNOHANG) == 0; i++)
+		usleep(100 * 1000);
+	if (i == 50) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	unlink(file);
+	unlink(old);
+	rmdir(d);
+	if (i == 50)
+		fail_msg("symbolizing a mapping whose file became a FIFO: still waiting after 5 s");
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Every mangled name of a g++ object demangles as c++filt does. */
 static void test_demangle_cxx(void **state)
 {
@@ -294,6 +390,8 @@ int main(void)
 		cmocka_unit_test(test_kallsyms_parse),
 		cmocka_unit_test(test_kernel_real),
 		cmocka_unit_test(test_perfmap_parse),
+		cmocka_unit_test(test_perfmap_fifo),
+		cmocka_unit_test(test_mapped_file_fifo),
 		cmocka_unit_test(test_demangle_cxx),
 		cmocka_unit_test(test_demangle_rust),
 	};

@@ -164,6 +164,10 @@ def test_bad_input(server, tmp_path):
         ({"base": "{service_name=\"few\"}", "target": few}, 400, "must name a profile type"),
         ({"base": few, "target": "cpu{", }, 400, "target"),
         ({"base": few, "target": few, "from": "yesterday"}, 400, "from"),
+        # strtoull() skips blanks and wraps "-5"; 21 digits overflow: both
+        # used to read as "every row" instead of an error.
+        ({"base": few, "target": few, "limit": " -5"}, 400, "limit"),
+        ({"base": few, "target": few, "limit": "999999999999999999999"}, 400, "limit"),
     ]
     for params, code, msg in cases:
         params.setdefault("from", str(T0 - 60))

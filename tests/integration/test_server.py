@@ -317,6 +317,12 @@ def test_bad_input_is_refused_and_stores_nothing(server, tmp_path):
         (server.ingest(good, "app", at="yesterday-ish"), 400, "from"),
         (server.ingest(good, "app", format="jfr"), 415, "jfr"),
         (server.ingest(bomb, "bomb"), 413, "limit"),
+        # Counts that overflow int64 nanoseconds at sampleRate 100, or when a
+        # stack repeats (the sum): refused, not stored wrapped.
+        (server.ingest(b"main;a %d\n" % (1 << 62), "ovf1", form="text", format="folded"),
+         400, "more than"),
+        (server.ingest(b"main;a %d\nmain;a %d\n" % ((1 << 62) + (1 << 61), (1 << 62)),
+                       "ovf2.alloc_objects", form="text", format="folded"), 400, "add up"),
         (server.post_oversized("/ingest?format=pprof&name=huge", b"x" * (17 << 20)), 413, "limit"),
         (server.get("/api/v1/query", query="nope{"), 400, "selector"),
         (server.get("/api/v1/query", query='{service_name="x"}'), 400, "profile type"),

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -269,6 +271,84 @@ static void test_patterns(void **state)
 	scrape_config_free(c);
 }
 
+/* A file that matches but cannot be stat'ed (a dangling symlink, a file
+ * removed between the glob and the stat) is reported once, not at every
+ * poll: the server polls every few seconds and logs each report. */
+static void test_stat_error_reported_once(void **state)
+{
+	struct file_sd_config cfg = {0};
+	char d[] = "/tmp/test_filesd_stat.XXXXXX", pattern[256], link[256], *files[1] = {pattern};
+	struct filesd *f;
+	int n = 0, i;
+
+	(void)state;
+	assert_non_null(mkdtemp(d));
+	snprintf(pattern, sizeof(pattern), "%s/*.json", d);
+	snprintf(link, sizeof(link), "%s/gone.json", d);
+	assert_int_equal(symlink("/nonexistent/target.json", link), 0);
+	cfg.files = files;
+	cfg.nfiles = 1;
+	cfg.refresh = 300LL * 1000000000;
+	f = filesd_new(&cfg);
+	for (i = 0; i < 5; i++) {
+		filesd_poll(f, 1000 + i);
+		filesd_report(f, count_report, &n);
+	}
+	assert_int_equal(filesd_nfiles(f), 1);
+	assert_int_equal(n, 1);
+	filesd_free(f);
+	unlink(link);
+	rmdir(d);
+}
+
+/* A FIFO that matches the pattern (a tool writing through a pipe, or
+ * anyone who can write in the directory) must not block the poll: the
+ * scraper's network thread polls while holding the lock that /metrics and
+ * /api/v1/targets take. Polled in a child that is killed if it waits. */
+static void test_fifo_does_not_block(void **state)
+{
+	char d[] = "/tmp/test_filesd_fifo.XXXXXX", pattern[256], fifo[256];
+	pid_t child;
+	int status = 0, i;
+
+	(void)state;
+	assert_non_null(mkdtemp(d));
+	snprintf(pattern, sizeof(pattern), "%s/*.json", d);
+	snprintf(fifo, sizeof(fifo), "%s/t.json", d);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct file_sd_config cfg = {0};
+		char *files[1] = {pattern};
+		const struct static_config *g;
+		const char *err;
+		struct filesd *f;
+		size_t ng;
+
+		cfg.files = files;
+		cfg.nfiles = 1;
+		cfg.refresh = 300LL * 1000000000;
+		f = filesd_new(&cfg);
+		filesd_poll(f, 1000);
+		filesd_file(f, 0, &g, &ng, &err);
+		fprintf(stderr, "# FIFO target file: %s\n", err);
+		_exit(filesd_nfiles(f) == 1 && strstr(err, "not a regular file") ? 0 : 1);
+	}
+	for (i = 0; i < 50 && waitpid(child, &status, WNOHANG) == 0; i++)
+		usleep(100 * 1000);
+	if (i == 50) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	unlink(fifo);
+	rmdir(d);
+	if (i == 50)
+		fail_msg("filesd_poll over a FIFO: still waiting after 5 s");
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +358,8 @@ int main(void)
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_patterns),
+		cmocka_unit_test(test_stat_error_reported_once),
+		cmocka_unit_test(test_fifo_does_not_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/sat.h"
 #include "../base/arena.h"
 #include "../base/xalloc.h"
 #include "stats.h"
@@ -208,10 +209,10 @@ void regress_add(struct regress *r, int side, const uint32_t *nodes, const int64
 			continue;
 		for (v = nodes[i]; v; v = nd[v].parent) {
 			scratch_touch(ns, v);
-			ns->tot[v] += values[i];
+			ns->tot[v] = sat_add(ns->tot[v], values[i]);
 		}
-		ns->self[nodes[i]] += values[i];
-		T += values[i];
+		ns->self[nodes[i]] = sat_add(ns->self[nodes[i]], values[i]);
+		T = sat_add(T, values[i]);
 	}
 	if (T <= 0) {
 		s->empty++;

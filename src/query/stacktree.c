@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/sat.h"
 #include "../base/intern.h"
 #include "../base/u64map.h"
 #include "../base/xalloc.h"
@@ -250,9 +251,9 @@ uint32_t stacktree_child(struct stacktree *t, uint32_t parent, uint32_t name)
 
 void stacktree_add_self(struct stacktree *t, uint32_t node, int64_t v)
 {
-	t->node[node].self += v;
+	t->node[node].self = sat_add(t->node[node].self, v);
 	for (;;) {
-		t->node[node].total += v;
+		t->node[node].total = sat_add(t->node[node].total, v);
 		if (!node)
 			break;
 		node = t->node[node].parent;
@@ -265,12 +266,12 @@ void stacktree_add(struct stacktree *t, const uint32_t *names, size_t n,
 	uint32_t node = 0;
 	size_t i;
 
-	t->node[0].total += v;
+	t->node[0].total = sat_add(t->node[0].total, v);
 	for (i = 0; i < n; i++) {
 		node = child_get(t, node, names[i]);
-		t->node[node].total += v;
+		t->node[node].total = sat_add(t->node[node].total, v);
 	}
-	t->node[node].self += v;
+	t->node[node].self = sat_add(t->node[node].self, v);
 }
 
 /* Sample s's frames, root first, into t->path; returns their count. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/sat.h"
 #include "../base/intern.h"
 #include "../base/json.h"
 #include "../base/xalloc.h"
@@ -77,7 +78,7 @@ static void top_count_cum(struct top *t, const uint32_t *ids, uint32_t n,
 
 		if (a->stamp != t->stamp) {
 			a->stamp = t->stamp;
-			a->cum += v;
+			a->cum = sat_add(a->cum, v);
 		}
 	}
 }
@@ -91,13 +92,13 @@ static void top_add_sample(struct top *t, struct pprof_frames *f,
 	uint32_t i, n;
 
 	t->stamp++;
-	t->total += mag(v);
+	t->total = sat_add(t->total, mag(v));
 	for (i = 0; i < s->nloc; i++) {
 		ids = pprof_frames_get(f, locs[i], &n);
 		top_grow(t);
 		/* Frames are root first: the leaf is the innermost inlinee. */
 		if (i == 0)
-			t->acc[ids[n - 1]].flat += v;
+			t->acc[ids[n - 1]].flat = sat_add(t->acc[ids[n - 1]].flat, v);
 		top_count_cum(t, ids, n, v);
 	}
 }

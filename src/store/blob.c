@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <zstd.h>
 
+#include "../base/sat.h"
 #include "../base/xalloc.h"
 #include "../pprof/pbwire.h"
 
@@ -167,8 +168,8 @@ static void acc_fn(void *ctx, size_t i, uint32_t node, int64_t v)
 	struct acc_ctx *c = ctx;
 
 	(void)i;
-	c->acc[node] += v;
-	c->total += v;
+	c->acc[node] = sat_add(c->acc[node], v);
+	c->total = sat_add(c->total, v);
 }
 
 int blob_accumulate(struct blob_ctx *bc, const uint8_t *b, size_t len, int64_t *acc,
@@ -184,7 +185,7 @@ int blob_accumulate(struct blob_ctx *bc, const uint8_t *b, size_t len, int64_t *
 	if ((rc = walk(p, plen, nacc, acc_fn, &c, NULL, e)) < 0)
 		return rc;
 	if (total)
-		*total += c.total;
+		*total = sat_add(*total, c.total);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "../base/sat.h"
 #include "../base/h128map.h"
 #include "../base/intern.h"
 #include "../base/u64map.h"
@@ -1095,7 +1096,7 @@ static int put_series(struct put *c, const struct store_profile *sp,
 		uint32_t si = ns->samples[i];
 		c->pairs[i].node = c->leaf[si];
 		c->pairs[i].value = p->value[(size_t)si * p->nsample_type + (size_t)ns->value_index];
-		total += c->pairs[i].value;
+		total = sat_add(total, c->pairs[i].value);
 	}
 	blob_encode(&w->bc, c->pairs, &n, &blob);
 	sqlite3_bind_int64(w->ins_profile, 1, sid);
@@ -1606,7 +1607,7 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 		}
 		for (i = 0; i < nn; i++)
 			if (acc[i])
-				out->v[c->gpath[i]] += acc[i];
+				out->v[c->gpath[i]] = sat_add(out->v[c->gpath[i]], acc[i]);
 		pthread_mutex_unlock(&c->mu);
 	}
 	free(acc);
@@ -1975,7 +1976,7 @@ int block_reader_pprof(struct block_reader *r, struct block_locs *l, const uint3
 		}
 		for (i = 0; i < nn; i++)
 			if (acc[i])
-				out->v[c->lpath[i]] += acc[i];
+				out->v[c->lpath[i]] = sat_add(out->v[c->lpath[i]], acc[i]);
 		pthread_mutex_unlock(&c->mu);
 	}
 	free(acc);
@@ -2102,7 +2103,7 @@ int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
 				int64_t ts = sqlite3_column_int64(st, 0);
 				size_t s = (size_t)((ts - from) / step);
 				if (ts >= from && s < nsteps)
-					sums[i * nsteps + s] += sqlite3_column_int64(st, 1);
+					sums[i * nsteps + s] = sat_add(sums[i * nsteps + s], sqlite3_column_int64(st, 1));
 			}
 			rc = rc == SQLITE_DONE ? 0 : sql_err(e, r->db, rc, "read totals");
 			sqlite3_reset(st);
@@ -2292,8 +2293,8 @@ static int sum_add(struct sum *s, const uint8_t *b, size_t len, struct blob_ctx 
 			s->mark[pairs[i].node] = 1;
 			s->touched[s->ntouched++] = pairs[i].node;
 		}
-		s->acc[pairs[i].node] += pairs[i].value;
-		s->total += pairs[i].value;
+		s->acc[pairs[i].node] = sat_add(s->acc[pairs[i].node], pairs[i].value);
+		s->total = sat_add(s->total, pairs[i].value);
 	}
 	s->nprof++;
 	free(pairs);

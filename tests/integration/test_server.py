@@ -216,6 +216,29 @@ def test_pprof_output_loads_in_go_tool_pprof(server, oracle, tmp_path):
     assert got.flat() == want.flat()
 
 
+def test_sums_saturate_instead_of_wrapping(server):
+    """Each profile is in range, but their sum passes INT64_MAX: every
+    query format saturates at the top of the scale (never a negative or
+    wrapped total) and the server keeps answering."""
+    big = 1 << 62
+    for k in range(6):
+        status, body, _ = server.ingest(b"main;a %d\nmain;b 1\n" % big, "satapp.alloc_objects",
+                                        at=T0 + 10 * k, form="text", format="folded")
+        assert status == 200, body
+    q = dict(query='memory:alloc_objects:count:alloc_objects:count{service_name="satapp"}',
+             **{"from": str(T0 - 60), "until": str(T0 + 3600)})
+    top = server.get_json("/api/v1/query", format="top", **q)
+    rows = {r["name"]: r for r in top["rows"]}
+    assert rows["a"]["flat"] == (1 << 63) - 1
+    assert rows["b"]["flat"] == 6
+    fg = server.get_json("/api/v1/query", format="flamegraph", **q)
+    assert fg["flamebearer"]["numTicks"] == (1 << 63) - 1
+    rng = server.get_json("/api/v1/range", step="3600", **q)
+    assert all(v >= 0 for s in rng["series"] for _, v in s["points"]), rng
+    status, body, _ = server.get("/api/v1/query", format="pprof", **q)
+    assert status == 200, body
+
+
 def test_folded_and_lines(server):
     status, body, _ = server.ingest(b"main;work;spin 30\nmain;idle 10\n", "foldapp.cpu",
                                     form="text", format="folded", sampleRate="100")

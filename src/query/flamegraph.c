@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/sat.h"
 #include "../base/json.h"
 #include "../base/xalloc.h"
 
@@ -73,7 +74,7 @@ static void fg_push(struct fg_level *l, uint32_t node, int64_t x)
  * each child in name order takes its total's width. */
 static void fg_queue_children(struct fg *g, const struct fg_item *it)
 {
-	int64_t x = it->x + g->node[it->node].self;
+	int64_t x = sat_add(it->x, g->node[it->node].self);
 	const uint32_t *c;
 	size_t n, i;
 
@@ -83,7 +84,7 @@ static void fg_queue_children(struct fg *g, const struct fg_item *it)
 		 * is drawn stays where it belongs. */
 		if (g->node[c[i]].total && g->node[c[i]].total >= g->min_total)
 			fg_push(&g->next, c[i], x);
-		x += g->node[c[i]].total;
+		x = sat_add(x, g->node[c[i]].total);
 	}
 }
 
@@ -109,7 +110,7 @@ static void fg_emit_level(struct fg *g)
 		fg_put_int(&g->levels, n->total, 1);
 		fg_put_int(&g->levels, n->self, 1);
 		fg_put_int(&g->levels, fg_name_index(g, n->name), 1);
-		end = g->cur.item[i].x + n->total;
+		end = sat_add(g->cur.item[i].x, n->total);
 		if (n->self > g->max_self)
 			g->max_self = n->self;
 		fg_queue_children(g, &g->cur.item[i]);
@@ -226,15 +227,15 @@ static void union_add(struct stacktree *u, struct stacktree *t, struct dside *s,
 
 	n = stacktree_nodes(t, &nn);
 	map = xcalloc(nn + 1, sizeof(*map));
-	s->total[0] += n[0].total;
-	s->self[0] += n[0].self;
+	s->total[0] = sat_add(s->total[0], n[0].total);
+	s->self[0] = sat_add(s->self[0], n[0].self);
 	for (i = 1; i < nn; i++) {
 		size_t len;
 		const char *nm = stacktree_name_str(t, n[i].name, &len);
 		map[i] = stacktree_child(u, map[n[i].parent], stacktree_name(u, nm, len));
 		if (map[i] < cap) {
-			s->total[map[i]] += n[i].total;
-			s->self[map[i]] += n[i].self;
+			s->total[map[i]] = sat_add(s->total[map[i]], n[i].total);
+			s->self[map[i]] = sat_add(s->self[map[i]], n[i].self);
 		}
 	}
 	free(map);
@@ -277,7 +278,7 @@ void flamegraph_write_diff_json(struct stacktree *left, struct stacktree *right,
 			uint32_t nd = cur[i].node;
 			const uint32_t *c;
 			size_t nc;
-			int64_t xl = cur[i].xl + l.self[nd], xr = cur[i].xr + r.self[nd];
+			int64_t xl = sat_add(cur[i].xl, l.self[nd]), xr = sat_add(cur[i].xr, r.self[nd]);
 			fg_put_int(&g.levels, cur[i].xl - endl, i > 0);
 			fg_put_int(&g.levels, l.total[nd], 1);
 			fg_put_int(&g.levels, l.self[nd], 1);
@@ -285,8 +286,8 @@ void flamegraph_write_diff_json(struct stacktree *left, struct stacktree *right,
 			fg_put_int(&g.levels, r.total[nd], 1);
 			fg_put_int(&g.levels, r.self[nd], 1);
 			fg_put_int(&g.levels, fg_name_index(&g, g.node[nd].name), 1);
-			endl = cur[i].xl + l.total[nd];
-			endr = cur[i].xr + r.total[nd];
+			endl = sat_add(cur[i].xl, l.total[nd]);
+			endr = sat_add(cur[i].xr, r.total[nd]);
 			max_self = l.self[nd] > max_self ? l.self[nd] : max_self;
 			max_self = r.self[nd] > max_self ? r.self[nd] : max_self;
 			c = stacktree_children(u, nd, &nc);
@@ -294,8 +295,8 @@ void flamegraph_write_diff_json(struct stacktree *left, struct stacktree *right,
 				if (!l.total[c[k]] && !r.total[c[k]])
 					continue;
 				dpush(&next, &nnext, &capn, c[k], xl, xr);
-				xl += l.total[c[k]];
-				xr += r.total[c[k]];
+				xl = sat_add(xl, l.total[c[k]]);
+				xr = sat_add(xr, r.total[c[k]]);
 			}
 		}
 		buf_putc(&g.levels, ']');
@@ -315,7 +316,7 @@ void flamegraph_write_diff_json(struct stacktree *left, struct stacktree *right,
 	if (g.levels.len)
 		buf_append(out, g.levels.data, g.levels.len);
 	buf_puts(out, "],\"numTicks\":");
-	buf_put_i64(out, l.total[0] + r.total[0]);
+	buf_put_i64(out, sat_add(l.total[0], r.total[0]));
 	buf_puts(out, ",\"maxSelf\":");
 	buf_put_i64(out, max_self);
 	buf_puts(out, "},\"metadata\":{\"format\":\"double\",\"name\":");

@@ -1557,6 +1557,23 @@ static void map_paths(struct rcache *c, struct block_paths *p, uint32_t nn)
 	c->ngpath = nn;
 }
 
+/* Adds a block's per-node values into out, indexed by the store-wide id
+ * each node maps to (ids < nids); out grows zeroed to hold nids. */
+static void acc_add(struct block_acc *out, size_t nids, const int64_t *acc,
+		    const uint32_t *map, size_t nn)
+{
+	size_t i;
+
+	if (out->cap < nids) {
+		size_t old = out->cap;
+		XGROW(out->v, out->cap, nids);
+		memset(out->v + old, 0, (out->cap - old) * sizeof(*out->v));
+	}
+	for (i = 0; i < nn; i++)
+		if (acc[i])
+			out->v[map[i]] = sat_add(out->v[map[i]], acc[i]);
+}
+
 /* Opens a read transaction and brings the block's reader cache up to it.
  * On success the transaction is open (end it with COMMIT) and *nn and
  * *nstrs are the node and string counts the cache had under it. */
@@ -1583,7 +1600,7 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 {
 	struct rcache *c = &r->b->r;
 	int64_t *acc = NULL;
-	size_t nn, ntree, i;
+	size_t nn, ntree;
 	uint32_t nstrs;
 	int rc;
 
@@ -1600,14 +1617,7 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 		map_paths(c, paths, (uint32_t)nn);
 		stacktree_nodes(paths->tree, &ntree);
 		pthread_mutex_unlock(&paths->mu);
-		if (out->cap < ntree) {
-			size_t old = out->cap;
-			XGROW(out->v, out->cap, ntree);
-			memset(out->v + old, 0, (out->cap - old) * sizeof(*out->v));
-		}
-		for (i = 0; i < nn; i++)
-			if (acc[i])
-				out->v[c->gpath[i]] = sat_add(out->v[c->gpath[i]], acc[i]);
+		acc_add(out, ntree, acc, c->gpath, nn);
 		pthread_mutex_unlock(&c->mu);
 	}
 	free(acc);
@@ -1945,7 +1955,7 @@ int block_reader_pprof(struct block_reader *r, struct block_locs *l, const uint3
 {
 	struct rcache *c = &r->b->r;
 	int64_t *acc = NULL;
-	size_t nn = 0, npath, i;
+	size_t nn = 0, npath;
 	int rc;
 
 	if (!n)
@@ -1969,14 +1979,7 @@ int block_reader_pprof(struct block_reader *r, struct block_locs *l, const uint3
 		map_lpaths(c, l, (uint32_t)nn);
 		npath = l->n;
 		pthread_mutex_unlock(&l->mu);
-		if (out->cap < npath) {
-			size_t old = out->cap;
-			XGROW(out->v, out->cap, npath);
-			memset(out->v + old, 0, (out->cap - old) * sizeof(*out->v));
-		}
-		for (i = 0; i < nn; i++)
-			if (acc[i])
-				out->v[c->lpath[i]] = sat_add(out->v[c->lpath[i]], acc[i]);
+		acc_add(out, npath, acc, c->lpath, nn);
 		pthread_mutex_unlock(&c->mu);
 	}
 	free(acc);

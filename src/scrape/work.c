@@ -17,6 +17,8 @@
 struct item {
 	struct unit *u;
 	int64_t ts, span;
+	int endpoint_delta;       /* u->endpoint_delta, read under the lock (a
+	                             reload may rewrite it while we work) */
 	struct pprof_profile *p, *d;
 	struct norm *n;
 	enum health health;
@@ -69,7 +71,7 @@ static void prepare(struct item *it)
 		fail(it, "not a pprof profile", &e);
 		return;
 	}
-	if (!u->endpoint_delta && has_cumulative(it->p)) {
+	if (!it->endpoint_delta && has_cumulative(it->p)) {
 		if (delta_compute(u->delta, it->p, &it->d, &first, &e) < 0) {
 			fail(it, "delta", &e);
 			return;
@@ -121,6 +123,7 @@ static size_t take(struct scraper *s, struct item *it)
 		it[n].u = u;
 		it[n].ts = u->last_start;
 		it[n].span = u->span;
+		it[n].endpoint_delta = u->endpoint_delta;
 		n++;
 	}
 	return n;

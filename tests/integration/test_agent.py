@@ -279,7 +279,14 @@ def test_down_server_costs_bounded_memory_and_drops_are_counted(
     agent = Agent(tmp_path, "--server", "http://127.0.0.1:%d" % port, "--frequency", FREQ,
                   "--interval", "100ms", "--comm", "burn_c", "--queue-bytes", cap)
     p = subprocess.Popen([workloads["burn_c"], "3"])
-    time.sleep(1.5)
+    # The first reading once the queue is full: by then the workload's
+    # binaries are symbolized (their symbol tables loaded) and the queue holds
+    # its cap, so what grows after it would be the queue's doing. A fixed
+    # sleep measured from before symbolization on a loaded machine.
+    deadline = time.time() + 30
+    while "queue full" not in agent.log():
+        assert time.time() < deadline, agent.log()
+        time.sleep(0.05)
     rss_early = agent.rss_kb()
     assert p.wait(timeout=60) == 0
     rss_late = agent.rss_kb()

@@ -181,6 +181,7 @@ def bad_target(kind):
 def test_misbehaving_targets_affect_only_themselves(goapp_exe, tmp_path):
     bad = {k: bad_target(k) for k in ("hang", "500", "garbage", "huge")}
     proc, goapp = start_goapp(goapp_exe)
+    s = None
     try:
         cfg = tmp_path / "stackyard.yml"
         cfg.write_text("""scrape_configs:
@@ -220,6 +221,9 @@ def test_misbehaving_targets_affect_only_themselves(goapp_exe, tmp_path):
             assert missed == 0, (x["profile_type"], missed)
         assert s.stop() == 0
     finally:
+        if s is not None and s.proc.poll() is None:  # a failed assert: no stray server
+            s.proc.kill()
+            s.proc.wait()
         for b in bad.values():
             b.close()
         proc.kill()

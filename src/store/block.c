@@ -135,6 +135,16 @@ static int sql_err(struct err *e, sqlite3 *db, int rc, const char *what)
 	return err_set(e, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
+/* The end of a loop of sqlite3_step(): SQLITE_DONE is success, another
+ * SQLite code an error named `what`, a negative errno (the loop's own
+ * failure) passes through. */
+static int rows_done(struct err *e, sqlite3 *db, int rc, const char *what)
+{
+	if (rc == SQLITE_DONE)
+		return 0;
+	return rc > 0 ? sql_err(e, db, rc, what) : rc;
+}
+
 static int exec(sqlite3 *db, const char *sql, struct err *e)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -1514,10 +1524,7 @@ static int accumulate(struct block_reader *r, const uint32_t *ids, size_t n,
 				rc = blob_accumulate(&r->bc, sqlite3_column_blob(st, 0),
 						     (size_t)sqlite3_column_bytes(st, 0), acc, nacc,
 						     NULL, e);
-			if (rc == SQLITE_DONE)
-				rc = 0;
-			else if (rc > 0)
-				rc = sql_err(e, r->db, rc, "read profiles");
+			rc = rows_done(e, r->db, rc, "read profiles");
 			sqlite3_reset(st);
 		}
 		sqlite3_finalize(st);
@@ -2226,10 +2233,7 @@ static int profile_rows(struct block_reader *r, struct pmap *m, size_t nn, const
 			rc = profile_row(r, m, nn, t, ids[i], sqlite3_column_int64(st, 0),
 					 sqlite3_column_blob(st, 1),
 					 (size_t)sqlite3_column_bytes(st, 1), cb, ctx, e);
-		if (rc == SQLITE_DONE)
-			rc = 0;
-		else if (rc > 0)
-			rc = sql_err(e, r->db, rc, "read profiles");
+		rc = rows_done(e, r->db, rc, "read profiles");
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
@@ -2360,10 +2364,7 @@ static int seal_series(struct block *b, sqlite3_stmt *sel, sqlite3_stmt *ins,
 		rc = rc ? rc : sum_add(all, bl, len, bc, e);
 	}
 	sqlite3_reset(sel);
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc > 0)
-		rc = sql_err(e, b->db, rc, "read profiles");
+	rc = rows_done(e, b->db, rc, "read profiles");
 	if (!rc && win != INT64_MIN)
 		rc = sum_flush(b, ins, series, BLOCK_ROLLUP_FINE, win, fine, bc, e);
 	if (!rc && all->nprof)

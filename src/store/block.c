@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "../base/sat.h"
 #include "../base/h128map.h"
@@ -672,13 +671,9 @@ static int wcache_load(struct block *b, struct err *e)
 struct put {
 	struct block *b;
 	const struct pprof_profile *p;
+	const struct prep *pr;
 	uint32_t *str, *map, *fn, *loc, *leaf;
-	struct h128 *strh;        /* per pprof string: XXH3-128, {0,0} = not yet */
-	uint64_t *content;        /* location_content() words */
-	size_t cap_content;
 	struct buf key, tmp, frames;
-	uint32_t *stack;
-	size_t cap_stack;
 	struct blob_pair *pairs;
 	size_t cap_pairs;
 	struct err *e;
@@ -803,59 +798,6 @@ static int location_parts(struct put *c, uint32_t li)
 
 #define WCACHE_FAST_BYTES (64u << 20) /* per fast-path table */
 
-static struct h128 hash_bytes(const void *p, size_t len)
-{
-	XXH128_hash_t h = XXH3_128bits(p, len);
-
-	return (struct h128){h.low64, h.high64};
-}
-
-/* Strings are hashed once per profile, however many locations use them. */
-static void content_str(struct put *c, uint32_t i, uint64_t *w)
-{
-	struct h128 *h = &c->strh[i];
-
-	if (!h->lo && !h->hi)
-		*h = hash_bytes(c->p->str[i].ptr, c->p->str[i].len);
-	w[0] = h->lo;
-	w[1] = h->hi;
-}
-
-/* The hash of everything that makes a location this location, from the
- * pprof itself: the mapping's identity (as merge keys it), the address
- * relative to the mapping, and per line the hashes of the function's
- * strings, its start line and the line number. */
-static struct h128 location_content(struct put *c, uint32_t li)
-{
-	const struct pprof_profile *p = c->p;
-	const struct pprof_location *l = &p->location[li];
-	uint64_t addr = l->address, *w;
-	size_t n = 5 + 8 * (size_t)l->nline;
-	uint32_t i;
-
-	XGROW(c->content, c->cap_content, n);
-	w = c->content;
-	memset(w, 0, 4 * sizeof(*w));
-	if (l->mapping) {
-		const struct pprof_mapping *m = &p->mapping[l->mapping - 1];
-		content_str(c, p->str[m->build_id].len ? m->build_id : m->filename, w);
-		w[2] = (m->limit - m->start + 0xfff) & ~(uint64_t)0xfff;
-		w[3] = m->offset;
-		addr -= m->start;
-	}
-	w[4] = addr;
-	for (i = 0, w += 5; i < l->nline; i++, w += 8) {
-		const struct pprof_line *ln = &p->line[l->line_off + i];
-		const struct pprof_function *f = &p->function[ln->function];
-		content_str(c, f->name, w);
-		content_str(c, f->system_name, w + 2);
-		content_str(c, f->filename, w + 4);
-		w[6] = (uint64_t)f->start_line;
-		w[7] = (uint64_t)ln->line;
-	}
-	return hash_bytes(c->content, n * sizeof(*w));
-}
-
 /* Fast-path tables stop growing at their cap (the slow path still works). */
 static void fast_put(struct h128map *m, struct h128 key, uint32_t val)
 {
@@ -876,7 +818,7 @@ static int map_location(struct put *c, uint32_t li, uint32_t *id)
 		*id = c->loc[li];
 		return 0;
 	}
-	key = location_content(c, li);
+	key = c->pr->loc[li];
 	k = h128map_get(&w->loc_content, key);
 	if (k != H128MAP_NONE) {
 		*id = c->loc[li] = k;
@@ -945,13 +887,6 @@ static int node_child(struct put *c, uint32_t parent, uint32_t loc, uint32_t *id
 	return 0;
 }
 
-/* Leaf stack nodes of every sample of the profile, into c->leaf.
- *
- * Samples are visited in root-first lexicographic order of their location
- * lists, so each shares its longest possible prefix with the previous one
- * and only the differing suffix needs tree lookups: the frames near the
- * root, common to almost every sample, are looked up once per profile
- * instead of once per sample. */
 /* qsort_r is a GNU extension with argument orders that differ between
  * libcs; a thread-local pointer is portable and block_put is never
  * re-entered on one thread. */
@@ -973,73 +908,67 @@ static int root_first_cmp(const void *a, const void *b)
 	return x->nloc < y->nloc ? -1 : x->nloc > y->nloc;
 }
 
-/* Maps sample s's locations, root first, into c->stack, and looks the
- * whole stack up: 1 with *leaf set if known, 0 if not, or an error. */
-static int stack_lookup(struct put *c, const struct pprof_sample *s, uint32_t *leaf)
+/* Walks the stacks of samples order[0..n) down the tree, adding the nodes
+ * and locations it lacks. order[] is root-first lexicographic by location
+ * list, so each sample shares its longest possible prefix with the
+ * previous one and only the differing suffix needs lookups. */
+static int walk_stacks(struct put *c, const uint32_t *order, size_t n)
 {
 	const struct pprof_profile *p = c->p;
-	struct wcache *w = &c->b->w;
-	uint32_t k, id;
-	int rc;
+	uint32_t *path = NULL, *nodes = NULL, k, loc;
+	size_t cap_path = 0, cap_nodes = 0, depth = 0, i;
+	int rc = 0;
 
-	XGROW(c->stack, c->cap_stack, (size_t)s->nloc + 1);
-	for (k = 0; k < s->nloc; k++)
-		if ((rc = map_location(c, p->sample_loc[s->loc_off + s->nloc - 1 - k], &c->stack[k])) < 0)
-			return rc;
-	if (!s->nloc) {
-		*leaf = 0;
-		return 1;
+	for (i = 0; i < n && !rc; i++) {
+		const struct pprof_sample *s = &p->sample[order[i]];
+		const uint32_t *ids = p->sample_loc + s->loc_off;
+		size_t same = 0;
+
+		XGROW(path, cap_path, (size_t)s->nloc + 1);
+		XGROW(nodes, cap_nodes, (size_t)s->nloc + 1);
+		/* path[] holds the previous sample's pprof locations, root
+		 * first, and nodes[] their tree nodes. */
+		while (same < depth && same < s->nloc && path[same] == ids[s->nloc - 1 - same])
+			same++;
+		for (k = (uint32_t)same; k < s->nloc && !rc; k++) {
+			path[k] = ids[s->nloc - 1 - k];
+			rc = map_location(c, path[k], &loc);
+			rc = rc ? rc : node_child(c, k ? nodes[k - 1] : 0, loc, &nodes[k]);
+		}
+		if (rc)
+			break;
+		depth = s->nloc;
+		c->leaf[order[i]] = nodes[s->nloc - 1];
+		fast_put(&c->b->w.stack_keys, c->pr->stack[order[i]], c->leaf[order[i]]);
 	}
-	id = h128map_get(&w->stack_keys, hash_bytes(c->stack, (size_t)s->nloc * sizeof(*c->stack)));
-	if (id == H128MAP_NONE)
-		return 0;
-	*leaf = id;
-	return 1;
+	free(path);
+	free(nodes);
+	return rc;
 }
 
+/* Leaf stack nodes of every sample of the profile, into c->leaf: one map
+ * lookup for a stack the block has seen, a walk for the rest. */
 static int sample_leaves(struct put *c)
 {
 	const struct pprof_profile *p = c->p;
+	struct wcache *w = &c->b->w;
 	uint32_t *order = xmalloc((p->nsample + 1) * sizeof(*order));
-	uint32_t *path = NULL, *nodes = NULL, prev = UINT32_MAX, i, k;
-	size_t cap_path = 0, cap_nodes = 0, depth = 0;
-	int rc = 0;
+	size_t nmiss = 0, i;
+	int rc;
 
-	for (i = 0; i < p->nsample; i++)
-		order[i] = i;
-	order_p = p;
-	qsort(order, p->nsample, sizeof(*order), root_first_cmp);
-	for (i = 0; i < p->nsample && !rc; i++) {
-		const struct pprof_sample *s = &p->sample[order[i]];
-		size_t same = 0;
-		int hit = stack_lookup(c, s, &c->leaf[order[i]]);
-		if (hit < 0) {
-			rc = hit;
-			break;
-		}
-		if (hit)
-			continue;
-		XGROW(path, cap_path, (size_t)s->nloc + 1);
-		XGROW(nodes, cap_nodes, (size_t)s->nloc + 1);
-		/* path[] holds the last walked sample's pprof locations, root
-		 * first, and nodes[] their tree nodes. */
-		if (prev != UINT32_MAX)
-			while (same < depth && same < s->nloc &&
-			       path[same] == p->sample_loc[s->loc_off + s->nloc - 1 - same])
-				same++;
-		for (k = (uint32_t)same; k < s->nloc && !rc; k++) {
-			path[k] = p->sample_loc[s->loc_off + s->nloc - 1 - k];
-			rc = node_child(c, k ? nodes[k - 1] : 0, c->stack[k], &nodes[k]);
-		}
-		depth = s->nloc;
-		prev = order[i];
-		c->leaf[order[i]] = s->nloc ? nodes[s->nloc - 1] : 0;
-		fast_put(&c->b->w.stack_keys,
-			 hash_bytes(c->stack, (size_t)s->nloc * sizeof(*c->stack)), c->leaf[order[i]]);
+	for (i = 0; i < p->nsample; i++) {
+		uint32_t id = 0;
+		if (p->sample[i].nloc)
+			id = h128map_get(&w->stack_keys, c->pr->stack[i]);
+		if (id == H128MAP_NONE)
+			order[nmiss++] = (uint32_t)i;
+		else
+			c->leaf[i] = id;
 	}
+	order_p = p;
+	qsort(order, nmiss, sizeof(*order), root_first_cmp);
+	rc = walk_stacks(c, order, nmiss);
 	free(order);
-	free(path);
-	free(nodes);
 	return rc;
 }
 
@@ -1119,7 +1048,8 @@ static int put_series(struct put *c, const struct store_profile *sp,
 	return rc;
 }
 
-int block_put(struct block *b, const struct store_profile *sp, struct err *e)
+int block_put(struct block *b, const struct store_profile *sp, const struct prep *pr,
+	      struct err *e)
 {
 	const struct pprof_profile *p = sp->p;
 	struct put c = {0};
@@ -1130,13 +1060,13 @@ int block_put(struct block *b, const struct store_profile *sp, struct err *e)
 		return err_set(e, -EROFS, "%s: block is sealed", b->path);
 	c.b = b;
 	c.p = p;
+	c.pr = pr;
 	c.e = e;
 	c.str = xcalloc(p->nstr + 1, sizeof(uint32_t));
 	c.map = xcalloc(p->nmapping + 1, sizeof(uint32_t));
 	c.fn = xcalloc(p->nfunction + 1, sizeof(uint32_t));
 	c.loc = xcalloc(p->nlocation + 1, sizeof(uint32_t));
 	c.leaf = xcalloc(p->nsample + 1, sizeof(uint32_t));
-	c.strh = xcalloc(p->nstr + 1, sizeof(*c.strh));
 	rc = sample_leaves(&c);
 	for (i = 0; i < sp->n->nseries && !rc; i++)
 		rc = put_series(&c, sp, &sp->n->series[i]);
@@ -1145,13 +1075,10 @@ int block_put(struct block *b, const struct store_profile *sp, struct err *e)
 	free(c.fn);
 	free(c.loc);
 	free(c.leaf);
-	free(c.strh);
-	free(c.content);
 	free(c.pairs);
 	buf_release(&c.key);
 	buf_release(&c.tmp);
 	buf_release(&c.frames);
-	free(c.stack);
 	return rc;
 }
 

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "../base/u64map.h"
+#include "prep.h"
 #include "store.h"
 
 struct block;
@@ -53,7 +54,10 @@ const char *block_path(const struct block *b);
 uint64_t block_file_bytes(const struct block *b);
 
 int block_begin(struct block *b, struct err *e);
-int block_put(struct block *b, const struct store_profile *sp, struct err *e);
+/* pr holds sp's content keys (prep.h), computed by the caller outside
+ * the writer's lock. */
+int block_put(struct block *b, const struct store_profile *sp, const struct prep *pr,
+	      struct err *e);
 int block_commit(struct block *b, struct err *e);
 void block_rollback(struct block *b);
 

@@ -66,6 +66,7 @@ struct sqstore {
 
 struct gc_req {
 	const struct store_profile *ps;
+	const struct prep *pr;        /* per profile, built before queueing */
 	size_t n;
 	int rc, done;
 	struct err e;
@@ -401,28 +402,32 @@ static int block_for(struct sqstore *s, int64_t w, struct block **out, struct er
 	return 0;
 }
 
+/* A profile to write and its content keys. */
+struct item {
+	const struct store_profile *sp;
+	const struct prep *pr;
+};
+
 static int ts_cmp(const void *a, const void *b)
 {
-	const struct store_profile *x = *(const struct store_profile *const *)a;
-	const struct store_profile *y = *(const struct store_profile *const *)b;
+	const struct item *x = a, *y = b;
 
-	return x->ts < y->ts ? -1 : x->ts > y->ts;
+	return x->sp->ts < y->sp->ts ? -1 : x->sp->ts > y->sp->ts;
 }
 
-/* Commits the profiles of one window (order[i..j)). */
-static int append_window(struct sqstore *s, const struct store_profile **order, size_t n,
-			 struct err *e)
+/* Commits the profiles of one window (v[0..n)). */
+static int append_window(struct sqstore *s, const struct item *v, size_t n, struct err *e)
 {
 	struct block *b;
 	size_t i;
 	int rc;
 
-	if ((rc = block_for(s, window_of(s, order[0]->ts), &b, e)) < 0)
+	if ((rc = block_for(s, window_of(s, v[0].sp->ts), &b, e)) < 0)
 		return rc;
 	if ((rc = block_begin(b, e)) < 0)
 		return rc;
 	for (i = 0; i < n && !rc; i++)
-		rc = block_put(b, order[i], e);
+		rc = block_put(b, v[i].sp, v[i].pr, e);
 	rc = rc ? rc : block_commit(b, e);
 	if (rc)
 		block_rollback(b);
@@ -430,19 +435,18 @@ static int append_window(struct sqstore *s, const struct store_profile **order, 
 }
 
 /* Commits profiles (any windows) under the writer lock. */
-static int append_locked(struct sqstore *s, const struct store_profile **order, size_t n,
-			 struct err *e)
+static int append_locked(struct sqstore *s, struct item *v, size_t n, struct err *e)
 {
 	size_t i, j;
 	int rc = 0;
 
-	qsort(order, n, sizeof(*order), ts_cmp);
+	qsort(v, n, sizeof(*v), ts_cmp);
 	pthread_mutex_lock(&s->wmu);
 	for (i = 0; i < n && !rc; i = j) {
-		int64_t w = window_of(s, order[i]->ts);
-		for (j = i + 1; j < n && window_of(s, order[j]->ts) == w; j++)
+		int64_t w = window_of(s, v[i].sp->ts);
+		for (j = i + 1; j < n && window_of(s, v[j].sp->ts) == w; j++)
 			;
-		rc = append_window(s, order + i, j - i, e);
+		rc = append_window(s, v + i, j - i, e);
 	}
 	pthread_mutex_unlock(&s->wmu);
 	return rc;
@@ -450,19 +454,19 @@ static int append_locked(struct sqstore *s, const struct store_profile **order, 
 
 static int append_reqs(struct sqstore *s, struct gc_req *reqs, struct err *e)
 {
-	const struct store_profile **order;
+	struct item *v;
 	struct gc_req *r;
 	size_t n = 0, k = 0, i;
 	int rc;
 
 	for (r = reqs; r; r = r->next)
 		n += r->n;
-	order = xmalloc((n + 1) * sizeof(*order));
+	v = xmalloc((n + 1) * sizeof(*v));
 	for (r = reqs; r; r = r->next)
 		for (i = 0; i < r->n; i++)
-			order[k++] = &r->ps[i];
-	rc = append_locked(s, order, n, e);
-	free(order);
+			v[k++] = (struct item){&r->ps[i], &r->pr[i]};
+	rc = append_locked(s, v, n, e);
+	free(v);
 	return rc;
 }
 
@@ -474,9 +478,15 @@ static int append_reqs(struct sqstore *s, struct gc_req *reqs, struct err *e)
 static int sq_append(struct store *st, const struct store_profile *ps, size_t n, struct err *e)
 {
 	struct sqstore *s = (struct sqstore *)st;
-	struct gc_req me = {ps, n, 0, 0, {0}, NULL}, *batch, *r;
+	struct gc_req me = {ps, NULL, n, 0, 0, {0}, NULL}, *batch, *r;
+	struct prep *pr = xcalloc(n + 1, sizeof(*pr));
+	size_t i;
 	int rc;
 
+	/* Outside every lock: concurrent appenders hash in parallel. */
+	for (i = 0; i < n; i++)
+		prep_build(ps[i].p, &pr[i]);
+	me.pr = pr;
 	pthread_mutex_lock(&s->qmu);
 	me.next = s->queue;
 	s->queue = &me;
@@ -509,6 +519,9 @@ static int sq_append(struct store *st, const struct store_profile *ps, size_t n,
 		pthread_cond_broadcast(&s->qcv);
 	}
 	pthread_mutex_unlock(&s->qmu);
+	for (i = 0; i < n; i++)
+		prep_release(&pr[i]);
+	free(pr);
 	if (me.rc && e)
 		*e = me.e;
 	return me.rc;

@@ -875,6 +875,54 @@ static void test_merge_pprof_aslr(void **state)
 	pprof_free(ps[1]);
 }
 
+/* Reverses p's location table, so that every location has another index
+ * (and id) while the stacks stay the same. */
+static void reverse_locations(struct pprof_profile *p)
+{
+	uint32_t n = p->nlocation, i;
+	size_t k;
+
+	for (i = 0; i < n / 2; i++) {
+		struct pprof_location t = p->location[i];
+		p->location[i] = p->location[n - 1 - i];
+		p->location[n - 1 - i] = t;
+	}
+	for (i = 0; i < n; i++)
+		p->location[i].id = i + 1;
+	for (k = 0; k < p->nsample_loc; k++)
+		p->sample_loc[k] = n - 1 - p->sample_loc[k];
+}
+
+/* The writer's caches are keyed by content, never by pprof ids: the same
+ * profile with renumbered locations merges with the first, and a profile
+ * whose one function was renamed gets a location of its own (a stale cache
+ * hit would credit the old name). */
+static void test_merge_renumbered(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *ps[3] = {testdata_load("gocompile-nethttp-cpu.pb.gz"),
+				       testdata_load("gocompile-nethttp-cpu.pb.gz"),
+				       testdata_load("gocompile-nethttp-cpu.pb.gz")};
+	int64_t ts[3] = {T0, T0 + 10 * SEC, T0 + 20 * SEC};
+	const struct pprof_sample *s0;
+	uint32_t fi, renamed;
+	int i;
+
+	reverse_locations(ps[1]);
+	/* Rename the leaf function of the first sample (every location of
+	 * that function changes) to another string of the table. */
+	s0 = &ps[2]->sample[0];
+	fi = ps[2]->line[ps[2]->location[ps[2]->sample_loc[s0->loc_off]].line_off].function;
+	renamed = ps[2]->function[fi].name == 1 ? 2 : 1;
+	ps[2]->function[fi].name = renamed;
+	for (i = 0; i < 3; i++)
+		must_put(f, ps[i], "x", ts[i]);
+	assert_pprof_merge(f, "process_cpu:cpu:nanoseconds:cpu:nanoseconds", T0, T0 + HOUR, ps, ts,
+			   3, 1);
+	for (i = 0; i < 3; i++)
+		pprof_free(ps[i]);
+}
+
 /* Blocks written before the periods table existed: pprof merges still
  * work (period 0 from them), and the next write adds the table. SQLite
  * backend only (it edits a block file). */
@@ -1071,6 +1119,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_equals_pprof_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_full_fidelity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_renumbered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_aslr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_old_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_unsymbolized, setup, teardown),

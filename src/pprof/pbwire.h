@@ -45,9 +45,6 @@ enum {
 
 const char *pb_strerror(int rc);
 
-/* Reads the next field. Returns 1 with *f filled, 0 at the end, or a
- * negative PB_ERR_*. */
-int pb_next(struct pb_reader *r, struct pb_field *f);
 
 /* Reads one varint from [*p, end), advancing *p. Returns PB_OK or an error. */
 static inline int pb_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
@@ -74,6 +71,59 @@ static inline int pb_varint(const uint8_t **pp, const uint8_t *end, uint64_t *ou
 		}
 	}
 	return PB_ERR_VARINT;
+}
+
+/* Reads the next field. Returns 1 with *f filled, 0 at the end, or a
+ * negative PB_ERR_*. Inline: decoding calls it once per field of every
+ * message, and the calls cost a third of decode time when they were not. */
+static inline __attribute__((always_inline)) int pb_next(struct pb_reader *r, struct pb_field *f)
+{
+	uint64_t tag, len;
+	int rc;
+
+	if (r->p >= r->end)
+		return 0;
+	rc = pb_varint(&r->p, r->end, &tag);
+	if (rc)
+		return rc;
+	if ((tag >> 3) == 0 || (tag >> 3) > UINT32_MAX)
+		return PB_ERR_FIELDNUM;
+	f->num = (uint32_t)(tag >> 3);
+	f->wt = (uint8_t)(tag & 7);
+	f->data = NULL;
+	f->len = 0;
+	switch (f->wt) {
+	case PB_VARINT:
+		rc = pb_varint(&r->p, r->end, &f->v);
+		return rc ? rc : 1;
+	case PB_FIXED64:
+		if (r->end - r->p < 8)
+			return PB_ERR_TRUNCATED;
+		f->v = 0;
+		for (int i = 7; i >= 0; i--)
+			f->v = (f->v << 8) | r->p[i];
+		r->p += 8;
+		return 1;
+	case PB_FIXED32:
+		if (r->end - r->p < 4)
+			return PB_ERR_TRUNCATED;
+		f->v = (uint64_t)r->p[0] | (uint64_t)r->p[1] << 8 |
+		       (uint64_t)r->p[2] << 16 | (uint64_t)r->p[3] << 24;
+		r->p += 4;
+		return 1;
+	case PB_LEN:
+		rc = pb_varint(&r->p, r->end, &len);
+		if (rc)
+			return rc;
+		if (len > (uint64_t)(r->end - r->p))
+			return PB_ERR_TRUNCATED;
+		f->data = r->p;
+		f->len = (size_t)len;
+		r->p += len;
+		return 1;
+	default:
+		return PB_ERR_WIRETYPE;
+	}
 }
 
 /* Number of varints in a packed run (bytes with the high bit clear). */

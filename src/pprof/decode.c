@@ -137,7 +137,17 @@ static int pass1_field(struct dec *d, const struct pb_field *f, struct counts *c
 	case 3: c->mapping++; break;
 	case 4: c->location++; break;
 	case 5: c->function++; break;
-	case 6: c->str++; c->str_bytes += f->len; break;
+	case 6:
+		/* Strings are taken here, as pass 2 needs the whole table
+		 * (Go writes it last): capped now, before the table grows. */
+		if (c->str >= d->lim->max_samples)
+			return err_set(d->e, -E2BIG, "more than %zu strings", d->lim->max_samples);
+		XGROW(d->p->str, d->p->cap_str, c->str + 2);
+		d->p->str[c->str].ptr = (const char *)f->data;
+		d->p->str[c->str].len = (uint32_t)f->len;
+		c->str++;
+		c->str_bytes += f->len;
+		break;
 	case 9: d->ntime++; break;
 	case 13:
 		c->comment += f->wt == PB_LEN ? pb_count_varints(f->data, f->len) : 1;
@@ -185,8 +195,9 @@ static void alloc_tables(struct dec *d, const struct counts *c)
 {
 	struct pprof_profile *p = d->p;
 
-	p->str = xcalloc(c->str + 1, sizeof(*p->str));
-	p->cap_str = c->str + 1;
+	XGROW(p->str, p->cap_str, c->str + 1);
+	p->nstr = (uint32_t)c->str;
+	memset(&p->str[p->nstr], 0, sizeof(*p->str)); /* as calloc left it before */
 	p->sample_type = xcalloc(c->sample_type + 1, sizeof(*p->sample_type));
 	p->cap_sample_type = c->sample_type + 1;
 	p->sample = xcalloc(c->sample + 1, sizeof(*p->sample));
@@ -423,21 +434,11 @@ static int dec_function(struct dec *d, const uint8_t *b, size_t n, size_t fi)
 	return 0;
 }
 
-/* The string table must be complete before pass 2 checks indices, and it
- * may come last on the wire (Go writes it last), hence its own walk. */
-static int read_strings(struct dec *d, const uint8_t *b, size_t n)
+/* pass 1 took the string table (see pass1_field). */
+static int check_strings(struct dec *d)
 {
-	struct pb_reader r = {b, b + n};
-	struct pprof_profile *p = d->p;
-	struct pb_field f;
+	const struct pprof_profile *p = d->p;
 
-	while (pb_next(&r, &f) == 1) {
-		if (f.num != 6)
-			continue;
-		p->str[p->nstr].ptr = (const char *)f.data;
-		p->str[p->nstr].len = (uint32_t)f.len;
-		p->nstr++;
-	}
 	if (!p->nstr || p->str[0].len != 0)
 		return err_set(d->e, -EINVAL, "string_table[0] must be ''");
 	return 0;
@@ -632,7 +633,7 @@ static int decode_raw(struct dec *d, const uint8_t *b, size_t n)
 	if ((rc = pass1(d, b, n, &c)) < 0)
 		return rc;
 	alloc_tables(d, &c);
-	if ((rc = read_strings(d, b, n)) < 0)
+	if ((rc = check_strings(d)) < 0)
 		return rc;
 	if ((rc = pass2(d, b, n)) < 0)
 		return rc;

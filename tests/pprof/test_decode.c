@@ -1068,6 +1068,28 @@ static void test_limit_samples(void **state)
 	buf_release(&b);
 }
 
+/* The string table is capped while it is read (it may come first on the
+ * wire, before anything else is counted). */
+static void test_limit_string_count(void **state)
+{
+	struct pprof_limits lim = pprof_default_limits;
+	struct pprof_profile *p = NULL;
+	struct buf b = BUF_INIT;
+	static const char *const more[] = {"a", "b", "c", "d", "e", "f", NULL};
+
+	(void)state;
+	build_minimal(&b);
+	pbt_strings(&b, more); /* 4 + 6 = 10 strings */
+	lim.max_samples = 9;
+	assert_true(expect_failure("max strings", b.data, b.len, &lim, -E2BIG, "strings"));
+	lim.max_samples = 10;
+	assert_int_equal(pprof_decode(b.data, b.len, &lim, &p, NULL), 0);
+	assert_int_equal(p->nstr, 10);
+	assert_true(str_is(p, 9, "f"));
+	pprof_free(p);
+	buf_release(&b);
+}
+
 static void test_limit_depth(void **state)
 {
 	struct pprof_limits lim = pprof_default_limits;
@@ -1185,6 +1207,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_limit_samples),
+		cmocka_unit_test(test_limit_string_count),
 		cmocka_unit_test(test_limit_depth),
 		cmocka_unit_test(test_limit_labels),
 		cmocka_unit_test(test_limit_strings),

@@ -11,6 +11,13 @@
 # Environment: BUILD (build), BIN (bin), SERIES (100), PROGRAMS (10),
 # FILES_PER (12), SAMPLES (300), DEPTH (25), HOURS (1), INTERVAL (10),
 # DAYS (7), OLD_INTERVAL (1200), BATCH (100), RUNS (3).
+#
+# A second part ingests real Go CPU profiles (bench/goprof: GOPROF_N
+# profiles (12) of GOPROF_SECONDS (5) of a busy Go program, built with
+# Debian's Go and cached in $BUILD/bench-store-goprof) and the real profiles
+# of ../shared/testdata/pprof (TESTDATA), decode included in the timing: the
+# genprof profiles above are a worst case (nine locations per sample,
+# 800 bytes per sample), these are what Go services send.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,3 +82,35 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 echo "  disk: $(du -sh "$RUN" | cut -f1) in $RUN (du, after the run)"
 awk -v a="$t0" -v b="$t1" 'BEGIN { printf "  whole run: %.0f s wall\n", b - a }'
+
+# --- real profiles: decode + durable ingest ----------------------------------
+GOPROF_N=${GOPROF_N:-12}
+GOPROF_SECONDS=${GOPROF_SECONDS:-5}
+TESTDATA=${TESTDATA:-../shared/testdata/pprof}
+GP="$BUILD/bench-store-goprof"
+gstamp="goprof n=$GOPROF_N seconds=$GOPROF_SECONDS $(sha256sum bench/goprof/main.go | cut -c1-16) $(go version 2>/dev/null)"
+if [ ! -f "$GP/STAMP" ] || [ "$(cat "$GP/STAMP")" != "$gstamp" ]; then
+	echo
+	echo "bench: writing $GOPROF_N real Go CPU profiles of $GOPROF_SECONDS s into $GP (bench/goprof)"
+	rm -rf "$GP"
+	mkdir -p "$GP"
+	(cd bench/goprof && GO111MODULE=off GOFLAGS= GOCACHE="${GOCACHE:-$PWD/../../$GP/gocache}" \
+		go build -o "../../$GP/goprof" .)
+	"$GP/goprof" -out "$GP" -n "$GOPROF_N" -seconds "$GOPROF_SECONDS"
+	echo "$gstamp" >"$GP/STAMP"
+fi
+real_run() { # title, files...
+	local title=$1
+	shift
+	local rargs=(--series "$SERIES" --programs 1 --hours "$HOURS" --interval "$INTERVAL"
+		--days 0 --old-interval 0 --batch "$BATCH" --runs 1 --decode 1 --dir "$RUN")
+	echo
+	echo "$title"
+	rm -rf "${RUN:?}"/*
+	echo "  \$ $BENCH_STORE ${rargs[*]} FILES"
+	"$BENCH_STORE" "${rargs[@]}" "$@" | grep -E '^(bench_store|ingest|  )' | sed 's/^/  /'
+}
+real_run "real Go CPU profiles (bench/goprof, $GOPROF_N x $GOPROF_SECONDS s; FILES = $GP/cpu-*.pb.gz), decode timed:" "$GP"/cpu-*.pb.gz
+if compgen -G "$TESTDATA/*.pb.gz" >/dev/null; then
+	real_run "real profiles of ../shared/testdata/pprof (every type; FILES = $TESTDATA/*.pb.gz), decode timed:" "$TESTDATA"/*.pb.gz
+fi

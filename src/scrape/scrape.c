@@ -5,7 +5,11 @@
  *     (easy, headers, body), schedules, the runtime (jobs, relabelers,
  *     file_sd watchers) and the units array; it changes the array and the
  *     runtime only under s->mu, so readers holding s->mu (targets JSON,
- *     metrics, workers) see a consistent picture;
+ *     metrics, workers) see a consistent picture. It holds s->mu only to
+ *     install what it prepared without it: a sync builds the new units
+ *     array unlocked and swaps it in;
+ *   - the discovery thread (discovery.c) reads file_sd files, with no lock
+ *     held, for the network thread to install;
  *   - workers own a unit from the moment it is queued (u->queued) until
  *     they clear the flag: its work body and delta state. A unit removed
  *     while queued is marked dead and freed by its worker.
@@ -40,89 +44,6 @@ int64_t scrape_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &t);
 	return (int64_t)t.tv_sec * STORE_NS_PER_SEC + t.tv_nsec;
-}
-
-/* ---- runtime: a configuration made ready to run ------------------------------ */
-
-static void runtime_free(struct runtime *rt)
-{
-	size_t i, k;
-
-	if (!rt)
-		return;
-	for (i = 0; rt->jobs && i < rt->cfg->njobs; i++) {
-		relabel_free(rt->jobs[i].rl);
-		for (k = 0; rt->jobs[i].sd && k < rt->jobs[i].job->nfile_sd; k++)
-			filesd_free(rt->jobs[i].sd[k]);
-		free(rt->jobs[i].sd);
-	}
-	free(rt->jobs);
-	scrape_config_free(rt->cfg);
-	free(rt);
-}
-
-/* Compiles every job's relabel rules; takes cfg (freed on error). */
-static int runtime_new(struct scrape_config *cfg, struct runtime **out, struct err *e)
-{
-	struct runtime *rt = xcalloc(1, sizeof(*rt));
-	size_t i, k;
-	int rc;
-
-	rt->cfg = cfg;
-	rt->jobs = xcalloc(cfg->njobs ? cfg->njobs : 1, sizeof(*rt->jobs));
-	for (i = 0; i < cfg->njobs; i++) {
-		struct jobrt *jr = &rt->jobs[i];
-		jr->job = &cfg->jobs[i];
-		jr->sd = xcalloc(jr->job->nfile_sd ? jr->job->nfile_sd : 1, sizeof(*jr->sd));
-		for (k = 0; k < jr->job->nfile_sd; k++)
-			jr->sd[k] = filesd_new(&jr->job->file_sd[k]);
-		if (jr->job->nrelabel &&
-		    (rc = relabel_compile(jr->job->relabel, jr->job->nrelabel, &jr->rl, e)) < 0) {
-			err_prefix(e, "job %s", jr->job->job_name);
-			runtime_free(rt);
-			return rc;
-		}
-	}
-	*out = rt;
-	return 0;
-}
-
-/* A reload keeps what file_sd has read for the jobs that stay. */
-static void runtime_adopt(struct runtime *rt, struct runtime *old)
-{
-	size_t i, j, k;
-
-	for (i = 0; old && i < rt->cfg->njobs; i++)
-		for (j = 0; j < old->cfg->njobs; j++) {
-			if (strcmp(rt->jobs[i].job->job_name, old->jobs[j].job->job_name))
-				continue;
-			for (k = 0; k < rt->jobs[i].job->nfile_sd && k < old->jobs[j].job->nfile_sd; k++)
-				filesd_adopt(rt->jobs[i].sd[k], old->jobs[j].sd[k]);
-		}
-}
-
-static void log_sd_error(const char *path, const char *error, void *arg)
-{
-	const struct scraper *s = arg;
-
-	(void)path;   /* the error names it */
-	if (s->log)
-		s->log("warn", "file_sd: %s (its last good targets are kept)", error);
-}
-
-/* Polls every file_sd watcher and logs new errors; returns 1 when any
- * target list changed. */
-static int runtime_poll(struct scraper *s, struct runtime *rt, int64_t now)
-{
-	size_t i, k;
-	int changed = 0;
-
-	for (i = 0; i < rt->cfg->njobs; i++)
-		for (k = 0; k < rt->jobs[i].job->nfile_sd; k++) {
-			changed |= filesd_poll(rt->jobs[i].sd[k], now);
-			filesd_report(rt->jobs[i].sd[k], log_sd_error, s);
-		}
-	return changed;
 }
 
 /* ---- units -------------------------------------------------------------------- */
@@ -222,7 +143,15 @@ static void series_labels(const struct labelset *ls, const char *job, struct lab
 		labelset_set(out, "service_name", job);
 }
 
-/* ---- sync: the wanted units against the running ones ---------------------------- */
+/* ---- sync: the wanted units against the running ones ----------------------------
+ *
+ * Built by the network thread with no lock held (it alone changes the units
+ * array and the runtime, so it may read them unlocked), then installed
+ * under s->mu: the fields others read under the lock, the counters rows of
+ * new units, the units that go, the array. At most global.max_targets
+ * units, the first ones in configuration order (jobs in order; a job's
+ * static targets, then its file_sd files by path); the others are counted
+ * per job, logged and shown (jobrt.dropped). */
 
 struct sync {
 	struct scraper *s;
@@ -231,6 +160,9 @@ struct sync {
 	struct intern *seen;     /* keys wanted so far (duplicates are dropped) */
 	struct unit **next;
 	size_t nnext, cap;
+	size_t max;              /* global.max_targets */
+	size_t *dropped;         /* per job: units over max */
+	size_t job;              /* the job being synced */
 	int64_t now;
 };
 
@@ -250,6 +182,10 @@ static void sync_one(struct sync *y, const struct want *w)
 	intern_put(y->seen, key, strlen(key), &is_new);
 	if (!is_new)
 		goto drop;
+	if (y->nnext == y->max) {
+		y->dropped[y->job]++;
+		goto drop;
+	}
 	id = intern_find(y->old, key, strlen(key));
 	XGROW(y->next, y->cap, y->nnext + 1);
 	if (id != INTERN_NONE && !y->claimed[id]) {
@@ -264,16 +200,15 @@ static void sync_one(struct sync *y, const struct want *w)
 		u->labels = labels;
 		u->job_name = xstrdup(w->job->job_name);
 		u->prof_name = xstrdup(w->prof->name);
-		u->stat = stat_row(y->s, u->job_name, u->prof_name);
+		u->stat = STAT_NONE;
 		u->delta = delta_new();
 		u->next_due = first_due(url, w->job->interval, y->now);
 		key = url = NULL;
 		labels = (struct labelset){0};
 	}
 	u->job = w->job;
+	u->prof = w->prof;
 	u->interval = w->job->interval;
-	u->endpoint_delta = w->prof->delta;
-	u->span = w->prof->delta && w->prof->seconds ? w->prof->seconds : w->job->interval;
 	y->next[y->nnext++] = u;
 drop:
 	free(key);
@@ -332,41 +267,96 @@ static void retire(struct scraper *s, struct unit *u)
 		scrape_unit_free(u);
 }
 
-/* Rebuilds the units from the runtime's targets. Network thread. */
-static void sync_units(struct scraper *s)
+/* Every wanted unit, into y. No lock: the network thread's data only. */
+static void sync_build(struct sync *y)
 {
-	struct sync y = {.s = s, .now = scrape_now()};
+	const struct runtime *rt = y->s->rt;
 	const struct static_config *g;
 	const char *err;
 	size_t i, k, f, ng;
 
-	pthread_mutex_lock(&s->mu);
-	y.old = intern_new(s->nunits);
-	y.seen = intern_new(s->nunits);
-	y.claimed = xcalloc(s->nunits + 1, 1);
-	for (i = 0; i < s->nunits; i++)
-		intern_put(y.old, s->units[i]->key, strlen(s->units[i]->key), NULL);
-	for (i = 0; i < s->rt->cfg->njobs; i++) {
-		const struct jobrt *jr = &s->rt->jobs[i];
-		sync_groups(&y, jr, jr->job->statics, jr->job->nstatics, NULL);
+	for (i = 0; i < y->s->nunits; i++)
+		intern_put(y->old, y->s->units[i]->key, strlen(y->s->units[i]->key), NULL);
+	for (i = 0; i < rt->cfg->njobs; i++) {
+		const struct jobrt *jr = &rt->jobs[i];
+		y->job = i;
+		sync_groups(y, jr, jr->job->statics, jr->job->nstatics, NULL);
 		for (k = 0; k < jr->job->nfile_sd; k++)
 			for (f = 0; f < filesd_nfiles(jr->sd[k]); f++) {
 				const char *path = filesd_file(jr->sd[k], f, &g, &ng, &err);
-				sync_groups(&y, jr, g, ng, path);
+				sync_groups(y, jr, g, ng, path);
 			}
 	}
+}
+
+/* Installs y. Under s->mu; prev gets each job's previous drop count. */
+static void sync_install(struct sync *y, size_t *prev)
+{
+	struct scraper *s = y->s;
+	size_t i;
+
+	for (i = 0; i < y->nnext; i++) {
+		struct unit *u = y->next[i];
+		if (u->stat == STAT_NONE)
+			u->stat = stat_row(s, u->job_name, u->prof_name);
+		u->endpoint_delta = u->prof->delta;
+		u->span = u->prof->delta && u->prof->seconds ? u->prof->seconds : u->interval;
+	}
 	for (i = 0; i < s->nunits; i++)
-		if (!y.claimed[i])
+		if (!y->claimed[i])
 			retire(s, s->units[i]);
 	free(s->units);
-	s->units = y.next;
-	s->nunits = y.nnext;
-	s->cap = y.cap;
+	s->units = y->next;
+	s->nunits = y->nnext;
+	s->cap = y->cap;
 	s->next_start = 0;
+	for (i = 0; i < s->rt->cfg->njobs; i++) {
+		prev[i] = s->rt->jobs[i].dropped;
+		s->rt->jobs[i].dropped = y->dropped[i];
+	}
+}
+
+/* A job that starts or stops losing targets to the cap, or loses a
+ * different number, is logged. */
+static void log_dropped(struct scraper *s, const size_t *prev, const size_t *now)
+{
+	const struct scrape_config *cfg = s->rt->cfg;
+	size_t i;
+
+	for (i = 0; s->log && i < cfg->njobs; i++) {
+		if (now[i] == prev[i])
+			continue;
+		if (now[i])
+			s->log("warn", "scrape: job %s: %zu targets (target x profile type) are not "
+			       "scraped: over global.max_targets (%zu)", cfg->jobs[i].job_name, now[i],
+			       cfg->max_targets);
+		else
+			s->log("info", "scrape: job %s: every target is scraped again (within "
+			       "global.max_targets)", cfg->jobs[i].job_name);
+	}
+}
+
+/* Rebuilds the units from the runtime's targets. Network thread. */
+static void sync_units(struct scraper *s)
+{
+	size_t njobs = s->rt->cfg->njobs;
+	struct sync y = {.s = s, .now = scrape_now(), .max = s->rt->cfg->max_targets};
+	size_t *prev = xcalloc(njobs + 1, sizeof(*prev));
+
+	y.old = intern_new(s->nunits);
+	y.seen = intern_new(s->nunits);
+	y.claimed = xcalloc(s->nunits + 1, 1);
+	y.dropped = xcalloc(njobs + 1, sizeof(*y.dropped));
+	sync_build(&y);
+	pthread_mutex_lock(&s->mu);
+	sync_install(&y, prev);
 	pthread_mutex_unlock(&s->mu);
+	log_dropped(s, prev, y.dropped);
 	intern_free(y.old);
 	intern_free(y.seen);
 	free(y.claimed);
+	free(y.dropped);
+	free(prev);
 }
 
 /* ---- one transfer ------------------------------------------------------------- */
@@ -588,27 +578,23 @@ static int64_t start_due(struct scraper *s)
 	return next;
 }
 
-/* A pending reload, and file_sd every SCRAPE_SD_POLL_MS. */
+/* file_sd every SCRAPE_SD_POLL_MS, and a pending reload. A scan runs on
+ * the discovery thread; until it is collected neither the watchers nor
+ * the runtime change (discovery.c). A reload switches runtimes at once but
+ * syncs only with the first scan of the new one, so that units of file_sd
+ * targets that stay are not dropped and made again in between; until
+ * then the old runtime stays (units point at its jobs). */
 static void discover(struct scraper *s)
 {
 	int64_t now = scrape_now();
 	struct runtime *old = NULL;
 	int changed = 0;
 
-	pthread_mutex_lock(&s->mu);
-	if (s->pending) {
-		runtime_adopt(s->pending, s->rt);
-		old = s->rt;
-		s->rt = s->pending;
-		s->pending = NULL;
-		s->next_sd_poll = 0;
+	if (s->sd_busy && scrape_sd_collect(s, &changed) && s->retired) {
+		old = s->retired;
+		s->retired = NULL;
 		changed = 1;
 	}
-	if (now >= s->next_sd_poll) {
-		changed |= runtime_poll(s, s->rt, now);
-		s->next_sd_poll = now + SCRAPE_SD_POLL_MS * 1000000LL;
-	}
-	pthread_mutex_unlock(&s->mu);
 	if (changed)
 		sync_units(s);
 	if (old) {
@@ -618,6 +604,21 @@ static void discover(struct scraper *s)
 		s->reloads++;
 		pthread_cond_broadcast(&s->reload_cv);
 		pthread_mutex_unlock(&s->mu);
+	}
+	if (s->sd_busy)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (s->pending) {
+		runtime_adopt(s->pending, s->rt);
+		s->retired = s->rt;
+		s->rt = s->pending;
+		s->pending = NULL;
+		s->next_sd_poll = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (now >= s->next_sd_poll) {
+		scrape_sd_request(s, now);
+		s->next_sd_poll = now + SCRAPE_SD_POLL_MS * 1000000LL;
 	}
 }
 
@@ -662,7 +663,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 	return 0;
 }
 
-static void wake(struct scraper *s)
+void scrape_wake(struct scraper *s)
 {
 	uint64_t one = 1;
 	ssize_t w = write(s->wake, &one, sizeof(one));
@@ -786,6 +787,7 @@ int scraper_start(struct scrape_config *cfg, struct store *store, scrape_log_fn 
 	pthread_mutex_init(&s->reload_mu, NULL);
 	pthread_cond_init(&s->reload_cv, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
+	pthread_cond_init(&s->sd_cv, NULL);
 	s->stop = 1; /* until the threads run: scraper_stop() must not join */
 	if ((rc = runtime_new(cfg, &s->rt, e)) < 0)
 		goto fail;
@@ -794,6 +796,8 @@ int scraper_start(struct scrape_config *cfg, struct store *store, scrape_log_fn 
 	runtime_poll(s, s->rt, scrape_now());
 	s->next_sd_poll = scrape_now() + SCRAPE_SD_POLL_MS * 1000000LL;
 	sync_units(s);
+	if ((rc = scrape_sd_start(s, e)) < 0)
+		goto fail;
 	s->stop = 0;
 	if ((rc = scrape_workers_start(s, e)) < 0)
 		goto fail;
@@ -818,10 +822,11 @@ void scraper_stop(struct scraper *s)
 		return;
 	if (!stopping(s)) {
 		__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
-		wake(s);
+		scrape_wake(s);
 		pthread_join(s->thread, NULL);
 		scrape_workers_stop(s);
 	}
+	scrape_sd_stop(s);
 	for (i = 0; i < s->nunits; i++) {
 		s->units[i]->queued = 0; /* workers are gone */
 		retire(s, s->units[i]);
@@ -833,10 +838,12 @@ void scraper_stop(struct scraper *s)
 	if (s->wake >= 0)
 		close(s->wake);
 	runtime_free(s->rt);
+	runtime_free(s->retired);
 	runtime_free(s->pending);
 	intern_free(s->stat_keys);
 	free(s->stats);
 	pthread_cond_destroy(&s->work_cv);
+	pthread_cond_destroy(&s->sd_cv);
 	pthread_cond_destroy(&s->reload_cv);
 	pthread_mutex_destroy(&s->reload_mu);
 	pthread_mutex_destroy(&s->mu);
@@ -846,6 +853,7 @@ void scraper_stop(struct scraper *s)
 int scraper_reload(struct scraper *s, struct scrape_config *cfg, struct err *e)
 {
 	struct runtime *rt;
+	uint64_t before;
 	int rc;
 
 	if ((rc = runtime_new(cfg, &rt, e)) < 0)
@@ -853,10 +861,12 @@ int scraper_reload(struct scraper *s, struct scrape_config *cfg, struct err *e)
 	pthread_mutex_lock(&s->reload_mu);
 	pthread_mutex_lock(&s->mu);
 	s->pending = rt;
+	before = s->reloads;
 	pthread_mutex_unlock(&s->mu);
-	wake(s);
+	scrape_wake(s);
 	pthread_mutex_lock(&s->mu);
-	while (s->pending)
+	/* Until the units run the new configuration (discover()). */
+	while (s->reloads == before)
 		pthread_cond_wait(&s->reload_cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
 	pthread_mutex_unlock(&s->reload_mu);

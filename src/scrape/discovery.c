@@ -1,0 +1,208 @@
+/* The scraper's runtime (a configuration made ready to run) and its
+ * file_sd discovery thread (scrape_int.h).
+ *
+ * Reading target files can take long: a slow or hung network file system,
+ * a file of megabytes, thousands of files. The network thread drives every
+ * transfer and the lock guards the status pages, so neither may wait for
+ * it. The network thread asks the discovery thread for a scan of the
+ * running runtime's watchers (scrape_sd_request); the discovery thread
+ * globs, stats, reads and parses with no lock held (filesd_scan, which
+ * changes no watcher) and hands the scans back; the network thread installs
+ * them under the lock by moving pointers (scrape_sd_collect), then frees
+ * what they replaced with the lock released.
+ *
+ * While a scan is out, the network thread changes no watcher: it neither
+ * collects another scan nor switches to a reloaded runtime (adoption moves
+ * watchers' files, and the old runtime is freed), so the discovery thread
+ * reads watchers that stay put. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/xalloc.h"
+#include "scrape_int.h"
+
+/* ---- runtime ------------------------------------------------------------------ */
+
+void runtime_free(struct runtime *rt)
+{
+	size_t i;
+
+	if (!rt)
+		return;
+	for (i = 0; rt->jobs && i < rt->cfg->njobs; i++)
+		relabel_free(rt->jobs[i].rl);
+	for (i = 0; i < rt->nsd; i++)
+		filesd_free(rt->sd[i]);
+	free(rt->sd);
+	free(rt->jobs);
+	scrape_config_free(rt->cfg);
+	free(rt);
+}
+
+int runtime_new(struct scrape_config *cfg, struct runtime **out, struct err *e)
+{
+	struct runtime *rt = xcalloc(1, sizeof(*rt));
+	size_t i, k;
+	int rc;
+
+	rt->cfg = cfg;
+	rt->jobs = xcalloc(cfg->njobs ? cfg->njobs : 1, sizeof(*rt->jobs));
+	for (i = 0; i < cfg->njobs; i++)
+		rt->nsd += cfg->jobs[i].nfile_sd;
+	rt->sd = xcalloc(rt->nsd ? rt->nsd : 1, sizeof(*rt->sd));
+	rt->nsd = 0;
+	for (i = 0; i < cfg->njobs; i++) {
+		struct jobrt *jr = &rt->jobs[i];
+		jr->job = &cfg->jobs[i];
+		jr->sd = &rt->sd[rt->nsd];
+		for (k = 0; k < jr->job->nfile_sd; k++)
+			rt->sd[rt->nsd++] = filesd_new(&jr->job->file_sd[k]);
+		if (jr->job->nrelabel &&
+		    (rc = relabel_compile(jr->job->relabel, jr->job->nrelabel, &jr->rl, e)) < 0) {
+			err_prefix(e, "job %s", jr->job->job_name);
+			runtime_free(rt);
+			return rc;
+		}
+	}
+	*out = rt;
+	return 0;
+}
+
+void runtime_adopt(struct runtime *rt, struct runtime *old)
+{
+	size_t i, j, k;
+
+	for (i = 0; old && i < rt->cfg->njobs; i++)
+		for (j = 0; j < old->cfg->njobs; j++) {
+			if (strcmp(rt->jobs[i].job->job_name, old->jobs[j].job->job_name))
+				continue;
+			for (k = 0; k < rt->jobs[i].job->nfile_sd && k < old->jobs[j].job->nfile_sd; k++)
+				filesd_adopt(rt->jobs[i].sd[k], old->jobs[j].sd[k]);
+		}
+}
+
+static void log_sd_error(const char *path, const char *error, void *arg)
+{
+	const struct scraper *s = arg;
+
+	if (!s->log)
+		return;
+	if (path)   /* the error names it */
+		s->log("warn", "file_sd: %s (its last good targets are kept)", error);
+	else
+		s->log("warn", "file_sd: %s", error);
+}
+
+/* Logs the errors not logged yet. Network thread. */
+static void runtime_report(struct scraper *s, struct runtime *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nsd; i++)
+		filesd_report(rt->sd[i], log_sd_error, s);
+}
+
+int runtime_poll(struct scraper *s, struct runtime *rt, int64_t now)
+{
+	size_t i;
+	int changed = 0;
+
+	for (i = 0; i < rt->nsd; i++)
+		changed |= filesd_poll(rt->sd[i], now);
+	runtime_report(s, rt);
+	return changed;
+}
+
+/* ---- the discovery thread ------------------------------------------------------- */
+
+static void scans_free(struct filesd_scan **sc, size_t n)
+{
+	size_t i;
+
+	for (i = 0; sc && i < n; i++)
+		filesd_scan_free(sc[i]);
+	free(sc);
+}
+
+static void *sd_main(void *arg)
+{
+	struct scraper *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->sd_stop) {
+		struct runtime *rt = s->sd_req;
+		struct filesd_scan **sc;
+		int64_t now = s->sd_now;
+		size_t i;
+
+		if (!rt) {
+			pthread_cond_wait(&s->sd_cv, &s->mu);
+			continue;
+		}
+		s->sd_req = NULL;
+		pthread_mutex_unlock(&s->mu);
+		sc = xcalloc(rt->nsd ? rt->nsd : 1, sizeof(*sc));
+		for (i = 0; i < rt->nsd; i++)
+			sc[i] = filesd_scan(rt->sd[i], now);
+		pthread_mutex_lock(&s->mu);
+		s->sd_res = sc;
+		scrape_wake(s);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+int scrape_sd_start(struct scraper *s, struct err *e)
+{
+	if (pthread_create(&s->sd_thread, NULL, sd_main, s) != 0)
+		return err_set(e, -EAGAIN, "scrape: cannot start the discovery thread");
+	s->sd_running = 1;
+	return 0;
+}
+
+void scrape_sd_stop(struct scraper *s)
+{
+	if (s->sd_running) {
+		pthread_mutex_lock(&s->mu);
+		s->sd_stop = 1;
+		pthread_cond_signal(&s->sd_cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->sd_thread, NULL);
+		s->sd_running = 0;
+	}
+	/* A scan nobody collected was of s->rt, which is still there. */
+	scans_free(s->sd_res, s->rt ? s->rt->nsd : 0);
+	s->sd_res = NULL;
+}
+
+void scrape_sd_request(struct scraper *s, int64_t now)
+{
+	pthread_mutex_lock(&s->mu);
+	s->sd_req = s->rt;
+	s->sd_now = now;
+	s->sd_busy = 1;
+	pthread_cond_signal(&s->sd_cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int scrape_sd_collect(struct scraper *s, int *changed)
+{
+	struct filesd_scan **sc;
+	size_t i;
+
+	pthread_mutex_lock(&s->mu);
+	sc = s->sd_res;
+	s->sd_res = NULL;
+	for (i = 0; sc && i < s->rt->nsd; i++)
+		*changed |= filesd_apply(s->rt->sd[i], sc[i]);
+	pthread_mutex_unlock(&s->mu);
+	if (!sc)
+		return 0;
+	s->sd_busy = 0;
+	/* What the scans replaced, freed with the lock released. */
+	scans_free(sc, s->rt->nsd);
+	runtime_report(s, s->rt);
+	return 1;
+}

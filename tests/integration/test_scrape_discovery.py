@@ -55,7 +55,7 @@ def test_slow_file_sd_reads_stall_nothing(tmp_path):
     fast, good = Clocked(), Target()
     slow = tmp_path / "slow"
     slow.mkdir()
-    for i in range(6):
+    for i in range(12):
         heavy_broken_file(slow / ("t%d.json" % i))
     os.mkfifo(slow / "pipe.json")
     write_atomic(slow / "z_good.json", '[{"targets": ["%s"]}]' % good.addr)
@@ -73,11 +73,11 @@ def test_slow_file_sd_reads_stall_nothing(tmp_path):
     s = Server(tmp_path / "data", extra=["--config", str(cfg)])
     try:
         # Every bad file is listed with why; the good one is scraped.
-        errs = wait_for(lambda: (lambda e: len(e) == 7 and e)(by_instance(s)[1]),
-                        timeout=30, what="7 discovery errors")
+        errs = wait_for(lambda: (lambda e: len(e) == 13 and e)(by_instance(s)[1]),
+                        timeout=30, what="13 discovery errors")
         by_file = {os.path.basename(e["file"]): e["error"] for e in errs}
         assert "not a regular file" in by_file["pipe.json"], by_file
-        assert all("invalid YAML" in by_file["t%d.json" % i] for i in range(6)), by_file
+        assert all("invalid YAML" in by_file["t%d.json" % i] for i in range(12)), by_file
         wait_for(lambda: by_instance(s, "slow")[0].get(good.addr, {}).get("health") == "up",
                  what="the good file's target up")
 

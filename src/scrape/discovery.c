@@ -78,6 +78,8 @@ void runtime_adopt(struct runtime *rt, struct runtime *old)
 		for (j = 0; j < old->cfg->njobs; j++) {
 			if (strcmp(rt->jobs[i].job->job_name, old->jobs[j].job->job_name))
 				continue;
+			/* What runs until the sync: the log tells changes. */
+			rt->jobs[i].dropped = old->jobs[j].dropped;
 			for (k = 0; k < rt->jobs[i].job->nfile_sd && k < old->jobs[j].job->nfile_sd; k++)
 				filesd_adopt(rt->jobs[i].sd[k], old->jobs[j].sd[k]);
 		}

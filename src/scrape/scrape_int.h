@@ -130,7 +130,8 @@ void scrape_wake(struct scraper *s);   /* the network thread */
 
 /* discovery.c: the runtime. runtime_new compiles every job's relabel
  * rules and takes cfg (freed on error); runtime_adopt keeps, for the jobs
- * that stay, what their file_sd has read; runtime_poll reads the files in
+ * that stay, what their file_sd has read and their drop counts;
+ * runtime_poll reads the files in
  * this thread (the scraper's start) and logs new errors, returning 1 when
  * any target list changed. */
 int runtime_new(struct scrape_config *cfg, struct runtime **out, struct err *e);

@@ -148,10 +148,25 @@ static void count_report(const char *path, const char *error, void *arg)
 	++*(int *)arg;
 }
 
+/* A fresh directory (tmpl, into dir) and a watcher of dir/t*.json that
+ * refreshes every 5 min; pattern (512 bytes) and files[0] back cfg. */
+static struct filesd *watch_dir(const char *tmpl, struct file_sd_config *cfg, char *pattern,
+				char **files)
+{
+	snprintf(dir, sizeof(dir), "%s", tmpl);
+	assert_non_null(mkdtemp(dir));
+	snprintf(pattern, 512, "%s/t*.json", dir);
+	files[0] = pattern;
+	cfg->files = files;
+	cfg->nfiles = 1;
+	cfg->refresh = 300LL * 1000000000;
+	return filesd_new(cfg);
+}
+
 static void test_watch(void **state)
 {
 	struct file_sd_config cfg = {0};
-	char pattern[512], got[1024], *files[1] = {pattern};
+	char pattern[512], got[1024], *files[1];
 	struct filesd *f, *f2;
 	const struct static_config *g;
 	const char *err;
@@ -159,13 +174,7 @@ static void test_watch(void **state)
 	int64_t now = 1000;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_filesd.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(pattern, sizeof(pattern), "%s/t*.json", dir);
-	cfg.files = files;
-	cfg.nfiles = 1;
-	cfg.refresh = 300LL * 1000000000;
-	f = filesd_new(&cfg);
+	f = watch_dir("/tmp/test_filesd.XXXXXX", &cfg, pattern, files);
 
 	assert_int_equal(filesd_poll(f, now), 0);   /* nothing yet */
 	assert_int_equal(filesd_nfiles(f), 0);
@@ -355,7 +364,7 @@ static void test_fifo_does_not_block(void **state)
 static void test_scan_then_apply(void **state)
 {
 	struct file_sd_config cfg = {0};
-	char pattern[512], got[1024], cmd[300], *files[1] = {pattern};
+	char pattern[512], got[1024], cmd[300], *files[1];
 	struct filesd_scan *sc;
 	struct filesd *f;
 	const struct static_config *g;
@@ -363,13 +372,7 @@ static void test_scan_then_apply(void **state)
 	size_t ng;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_filesd_scan.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(pattern, sizeof(pattern), "%s/t*.json", dir);
-	cfg.files = files;
-	cfg.nfiles = 1;
-	cfg.refresh = 300LL * 1000000000;
-	f = filesd_new(&cfg);
+	f = watch_dir("/tmp/test_filesd_scan.XXXXXX", &cfg, pattern, files);
 	put("t1.json", "[{\"targets\": [\"a:1\"]}]");
 	assert_int_equal(filesd_poll(f, 1000), 1);
 

@@ -160,6 +160,16 @@ static char *two_jobs(const char *global)
 	return (char *)buf_detach(&b, NULL);
 }
 
+/* Reloads two_jobs(global); the targets JSON after it (caller frees). */
+static char *reload_max(struct fixture *fx, const char *global)
+{
+	char *cfg = two_jobs(global);
+
+	reload(fx, cfg);
+	free(cfg);
+	return targets_json(fx);
+}
+
 static void test_max_targets_drops_visibly(void **state)
 {
 	struct fixture fx;
@@ -188,28 +198,23 @@ static void test_max_targets_drops_visibly(void **state)
 
 	/* Room for all: the drop, its error and its metric go, and that is
 	 * logged too. */
-	cfg = two_jobs("global: {max_targets: 4}\n");
-	reload(&fx, cfg);
-	j = targets_json(&fx);
+	j = reload_max(&fx, "global: {max_targets: 4}\n");
 	assert_int_equal(targets_of(j, "b"), 2);
 	assert_non_null(strstr(j, "\"discovery_errors\":[]"));
 	m = metrics(&fx);
 	assert_non_null(strstr(m, "\nstackyard_scrape_targets_dropped{job=\"b\"} 0\n"));
+	assert_true(log_has("level=info scrape: job b: every target is scraped again"));
 	free(j);
 	free(m);
-	free(cfg);
 
 	/* One unit: every other one of a and b is dropped, each job counted. */
-	cfg = two_jobs("global: {max_targets: 1}\n");
-	reload(&fx, cfg);
-	j = targets_json(&fx);
+	j = reload_max(&fx, "global: {max_targets: 1}\n");
 	assert_int_equal(targets_of(j, "a"), 1);
 	assert_int_equal(targets_of(j, "b"), 0);
 	assert_non_null(strstr(j, "{\"job\":\"a\",\"file\":\"\",\"error\":\"1 targets"));
 	assert_non_null(strstr(j, "{\"job\":\"b\",\"file\":\"\",\"error\":\"2 targets"));
 	assert_true(log_has("level=warn scrape: job b: 2 targets"));
 	free(j);
-	free(cfg);
 	stop(&fx);
 }
 

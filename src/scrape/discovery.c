@@ -2,14 +2,16 @@
  * file_sd discovery thread (scrape_int.h).
  *
  * Reading target files can take long: a slow or hung network file system,
- * a file of megabytes, thousands of files. The network thread drives every
- * transfer and the lock guards the status pages, so neither may wait for
- * it. The network thread asks the discovery thread for a scan of the
- * running runtime's watchers (scrape_sd_request); the discovery thread
- * globs, stats, reads and parses with no lock held (filesd_scan, which
- * changes no watcher) and hands the scans back; the network thread installs
- * them under the lock by moving pointers (scrape_sd_collect), then frees
- * what they replaced with the lock released.
+ * a file of megabytes, thousands of files; and so can relabelling the
+ * targets they list. The network thread drives every transfer and the lock
+ * guards the status pages, so neither may wait for that. The network
+ * thread asks the discovery thread for a scan of the running runtime's
+ * watchers (scrape_sd_request); the discovery thread globs, stats, reads
+ * and parses with no lock held (filesd_scan, which changes no watcher),
+ * and when a target list changed plans the units from the scans
+ * (plan_build), and hands both back; the network thread installs the scans
+ * under the lock by moving pointers (scrape_sd_collect), frees what they
+ * replaced with the lock released, and syncs the units with the plan.
  *
  * While a scan is out, the network thread changes no watcher: it neither
  * collects another scan nor switches to a reloaded runtime (adoption moves
@@ -128,6 +130,28 @@ static void scans_free(struct filesd_scan **sc, size_t n)
 	free(sc);
 }
 
+/* Scans every watcher of rt, and plans its units when that changed any
+ * target list or force is set. No lock held. */
+static void sd_work(struct scraper *s, struct runtime *rt, int64_t now, int force)
+{
+	struct filesd_scan **sc = xcalloc(rt->nsd ? rt->nsd : 1, sizeof(*sc));
+	struct plan *p = NULL;
+	size_t i;
+
+	for (i = 0; i < rt->nsd; i++) {
+		sc[i] = filesd_scan(rt->sd[i], now);
+		force |= filesd_scan_changed(sc[i]);
+	}
+	if (force)
+		p = plan_build(rt, sc);
+	pthread_mutex_lock(&s->mu);
+	s->sd_scans = sc;
+	s->sd_plan = p;
+	s->sd_done = 1;
+	pthread_mutex_unlock(&s->mu);
+	scrape_wake(s);
+}
+
 static void *sd_main(void *arg)
 {
 	struct scraper *s = arg;
@@ -135,9 +159,8 @@ static void *sd_main(void *arg)
 	pthread_mutex_lock(&s->mu);
 	while (!s->sd_stop) {
 		struct runtime *rt = s->sd_req;
-		struct filesd_scan **sc;
 		int64_t now = s->sd_now;
-		size_t i;
+		int force = s->sd_force;
 
 		if (!rt) {
 			pthread_cond_wait(&s->sd_cv, &s->mu);
@@ -145,12 +168,8 @@ static void *sd_main(void *arg)
 		}
 		s->sd_req = NULL;
 		pthread_mutex_unlock(&s->mu);
-		sc = xcalloc(rt->nsd ? rt->nsd : 1, sizeof(*sc));
-		for (i = 0; i < rt->nsd; i++)
-			sc[i] = filesd_scan(rt->sd[i], now);
+		sd_work(s, rt, now, force);
 		pthread_mutex_lock(&s->mu);
-		s->sd_res = sc;
-		scrape_wake(s);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -174,31 +193,41 @@ void scrape_sd_stop(struct scraper *s)
 		pthread_join(s->sd_thread, NULL);
 		s->sd_running = 0;
 	}
-	/* A scan nobody collected was of s->rt, which is still there. */
-	scans_free(s->sd_res, s->rt ? s->rt->nsd : 0);
-	s->sd_res = NULL;
+	/* A result nobody collected was of s->rt, which is still there. */
+	scans_free(s->sd_scans, s->rt ? s->rt->nsd : 0);
+	plan_free(s->sd_plan);
+	s->sd_scans = NULL;
+	s->sd_plan = NULL;
+	s->sd_done = 0;
 }
 
-void scrape_sd_request(struct scraper *s, int64_t now)
+void scrape_sd_request(struct scraper *s, int64_t now, int force)
 {
 	pthread_mutex_lock(&s->mu);
 	s->sd_req = s->rt;
 	s->sd_now = now;
+	s->sd_force = force;
 	s->sd_busy = 1;
 	pthread_cond_signal(&s->sd_cv);
 	pthread_mutex_unlock(&s->mu);
 }
 
-int scrape_sd_collect(struct scraper *s, int *changed)
+int scrape_sd_collect(struct scraper *s, struct plan **plan)
 {
-	struct filesd_scan **sc;
+	struct filesd_scan **sc = NULL;
 	size_t i;
 
+	*plan = NULL;
 	pthread_mutex_lock(&s->mu);
-	sc = s->sd_res;
-	s->sd_res = NULL;
-	for (i = 0; sc && i < s->rt->nsd; i++)
-		*changed |= filesd_apply(s->rt->sd[i], sc[i]);
+	if (s->sd_done) {
+		sc = s->sd_scans;
+		*plan = s->sd_plan;
+		for (i = 0; i < s->rt->nsd; i++)
+			filesd_apply(s->rt->sd[i], sc[i]);
+		s->sd_scans = NULL;
+		s->sd_plan = NULL;
+		s->sd_done = 0;
+	}
 	pthread_mutex_unlock(&s->mu);
 	if (!sc)
 		return 0;

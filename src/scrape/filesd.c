@@ -328,6 +328,28 @@ void filesd_scan_free(struct filesd_scan *sc)
 	free(sc);
 }
 
+int filesd_scan_changed(const struct filesd_scan *sc)
+{
+	return sc->changed;
+}
+
+size_t filesd_scan_nfiles(const struct filesd_scan *sc)
+{
+	return sc->l.n;
+}
+
+const char *filesd_scan_file(const struct filesd *f, const struct filesd_scan *sc, size_t i,
+			     const struct static_config **groups, size_t *ngroups)
+{
+	const struct sdfile *sf = &sc->l.files[i];
+
+	if (sc->keep[i] != NO_KEEP)
+		sf = &f->l.files[sc->keep[i]];
+	*groups = sf->g;
+	*ngroups = sf->ng;
+	return sc->l.files[i].path;
+}
+
 int filesd_poll(struct filesd *f, int64_t now)
 {
 	struct filesd_scan *sc = filesd_scan(f, now);

@@ -62,6 +62,14 @@ int filesd_apply(struct filesd *f, struct filesd_scan *sc);
 
 void filesd_scan_free(struct filesd_scan *sc);   /* NULL is a no-op */
 
+/* Before filesd_apply(), what it will install: whether anything changed,
+ * and file i as filesd_file() will then show it (its groups may be f's,
+ * so f must not change meanwhile). */
+int filesd_scan_changed(const struct filesd_scan *sc);
+size_t filesd_scan_nfiles(const struct filesd_scan *sc);
+const char *filesd_scan_file(const struct filesd *f, const struct filesd_scan *sc, size_t i,
+			     const struct static_config **groups, size_t *ngroups);
+
 /* filesd_scan(), filesd_apply(), filesd_scan_free(). */
 int filesd_poll(struct filesd *f, int64_t now);
 

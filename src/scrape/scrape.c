@@ -8,8 +8,9 @@
  *     metrics, workers) see a consistent picture. It holds s->mu only to
  *     install what it prepared without it: a sync builds the new units
  *     array unlocked and swaps it in;
- *   - the discovery thread (discovery.c) reads file_sd files, with no lock
- *     held, for the network thread to install;
+ *   - the discovery thread (discovery.c) reads file_sd files and plans the
+ *     units of their targets (plan.c), with no lock held, for the network
+ *     thread to install;
  *   - workers own a unit from the moment it is queued (u->queued) until
  *     they clear the flag: its work body and delta state. A unit removed
  *     while queued is marked dead and freed by its worker.
@@ -34,8 +35,6 @@
 #include "../base/intern.h"
 #include "../base/xalloc.h"
 #include "delta.h"
-#include "filesd.h"
-#include "relabel.h"
 #include "scrape_int.h"
 
 int64_t scrape_now(void)
@@ -47,28 +46,6 @@ int64_t scrape_now(void)
 }
 
 /* ---- units -------------------------------------------------------------------- */
-
-static char *unit_url(const struct scrape_job *j, const char *scheme, const char *addr,
-		      const struct pprof_target_cfg *p)
-{
-	struct buf u = BUF_INIT;
-	char sep = '?';
-	size_t i;
-
-	buf_printf(&u, "%s://%s%s%s", scheme, addr, j->path_prefix ? j->path_prefix : "", p->path);
-	for (i = 0; i < j->nparams; i++) {
-		char *k = curl_easy_escape(NULL, j->params[i].name, 0);
-		char *v = curl_easy_escape(NULL, j->params[i].value, 0);
-		buf_printf(&u, "%c%s=%s", sep, k, v);
-		curl_free(k);
-		curl_free(v);
-		sep = '&';
-	}
-	if (p->delta)
-		buf_printf(&u, "%cseconds=%" PRId64, sep,
-			   p->seconds ? p->seconds / STORE_NS_PER_SEC : j->interval / STORE_NS_PER_SEC);
-	return (char *)buf_detach(&u, NULL);
-}
 
 /* The first due time: the unit's stagger offset within the interval. */
 static int64_t first_due(const char *url, int64_t interval, int64_t now)
@@ -112,140 +89,53 @@ void scrape_unit_free(struct unit *u)
 	free(u);
 }
 
-/* What a unit would be, before it is matched against the running ones. */
-struct want {
-	const struct scrape_job *job;
-	const struct pprof_target_cfg *prof;
-	const struct labelset *ls;
-};
-
-static char *want_key(const struct want *w, const char *url, struct labelset *labels)
-{
-	struct buf k = BUF_INIT;
-
-	buf_printf(&k, "%s\x1f%s\x1f%s\x1f", w->job->job_name, w->prof->name, url);
-	labels_format(labels->l, labels->n, &k);
-	return (char *)buf_detach(&k, NULL);
-}
-
-/* The series labels of a target: its labels without the "__" ones, plus
- * instance and service_name unless set. */
-static void series_labels(const struct labelset *ls, const char *job, struct labelset *out)
-{
-	size_t k;
-
-	for (k = 0; k < ls->n; k++)
-		if (strncmp(ls->l[k].name, "__", 2))
-			labelset_set(out, ls->l[k].name, ls->l[k].value);
-	if (!labelset_get(out, "instance"))
-		labelset_set(out, "instance", labelset_get(ls, "__address__"));
-	if (!labelset_get(out, "service_name"))
-		labelset_set(out, "service_name", job);
-}
-
-/* ---- sync: the wanted units against the running ones ----------------------------
+/* ---- sync: the planned units against the running ones ---------------------------
  *
- * Built by the network thread with no lock held (it alone changes the units
- * array and the runtime, so it may read them unlocked), then installed
- * under s->mu: the fields others read under the lock, the counters rows of
- * new units, the units that go, the array. At most global.max_targets
- * units, the first ones in configuration order (jobs in order; a job's
- * static targets, then its file_sd files by path); the others are counted
- * per job, logged and shown (jobrt.dropped). */
+ * The plan (plan.c) was made off this thread; matching it against the
+ * running units is a lookup per planned unit, at most global.max_targets.
+ * The network thread alone changes the units array and the runtime, so it
+ * reads them unlocked; it takes s->mu only to install the result: the
+ * fields others read under the lock, the counters rows of new units, the
+ * units that go, the array, the drop counts. */
 
 struct sync {
 	struct scraper *s;
 	struct intern *old;      /* keys of the running units; id = index */
 	char *claimed;           /* per running unit: kept */
-	struct intern *seen;     /* keys wanted so far (duplicates are dropped) */
 	struct unit **next;
 	size_t nnext, cap;
-	size_t max;              /* global.max_targets */
-	size_t *dropped;         /* per job: units over max */
-	size_t job;              /* the job being synced */
 	int64_t now;
 };
 
-static void sync_one(struct sync *y, const struct want *w)
+/* The running unit w names, or a new one (taking w's strings). */
+static void sync_one(struct sync *y, struct want *w)
 {
-	const char *scheme = labelset_get(w->ls, "__scheme__");
-	const char *addr = labelset_get(w->ls, "__address__");
-	char *url = unit_url(w->job, scheme ? scheme : w->job->scheme, addr, w->prof);
-	struct labelset labels = {0};
+	const struct scrape_job *j = &y->s->rt->cfg->jobs[w->job];
+	uint32_t id = intern_find(y->old, w->key, strlen(w->key));
 	struct unit *u;
-	char *key;
-	uint32_t id;
-	int is_new;
 
-	series_labels(w->ls, w->job->job_name, &labels);
-	key = want_key(w, url, &labels);
-	intern_put(y->seen, key, strlen(key), &is_new);
-	if (!is_new)
-		goto drop;
-	if (y->nnext == y->max) {
-		y->dropped[y->job]++;
-		goto drop;
-	}
-	id = intern_find(y->old, key, strlen(key));
-	XGROW(y->next, y->cap, y->nnext + 1);
 	if (id != INTERN_NONE && !y->claimed[id]) {
 		y->claimed[id] = 1;
 		u = y->s->units[id];
-		if (u->interval != w->job->interval)
-			u->next_due = first_due(u->url, w->job->interval, y->now);
+		if (u->interval != j->interval)
+			u->next_due = first_due(u->url, j->interval, y->now);
 	} else {
 		u = xcalloc(1, sizeof(*u));
-		u->key = key;
-		u->url = url;
-		u->labels = labels;
-		u->job_name = xstrdup(w->job->job_name);
-		u->prof_name = xstrdup(w->prof->name);
+		u->key = w->key;
+		u->url = w->url;
+		u->labels = w->labels;
+		u->job_name = xstrdup(j->job_name);
+		u->prof_name = xstrdup(j->profiles[w->prof].name);
 		u->stat = STAT_NONE;
 		u->delta = delta_new();
-		u->next_due = first_due(url, w->job->interval, y->now);
-		key = url = NULL;
-		labels = (struct labelset){0};
+		u->next_due = first_due(u->url, j->interval, y->now);
+		w->key = w->url = NULL;
+		w->labels = (struct labelset){0};
 	}
-	u->job = w->job;
-	u->prof = w->prof;
-	u->interval = w->job->interval;
+	u->job = j;
+	u->prof = &j->profiles[w->prof];
+	u->interval = j->interval;
 	y->next[y->nnext++] = u;
-drop:
-	free(key);
-	free(url);
-	labelset_release(&labels);
-}
-
-/* One discovered target: labels, relabelling, a unit per profile type. */
-static void sync_target(struct sync *y, const struct jobrt *jr, const struct static_config *g,
-			const char *target, const char *file)
-{
-	const struct scrape_job *j = jr->job;
-	struct labelset ls = {0};
-	size_t i;
-
-	labelset_set(&ls, "__address__", target);
-	labelset_set(&ls, "__scheme__", j->scheme);
-	labelset_set(&ls, "job", j->job_name);
-	if (file)
-		labelset_set(&ls, "__meta_filepath", file);
-	for (i = 0; i < g->nlabels; i++)
-		labelset_set(&ls, g->labels[i].name, g->labels[i].value);
-	if ((!jr->rl || relabel_apply(jr->rl, &ls)) && labelset_get(&ls, "__address__"))
-		for (i = 0; i < j->nprofiles; i++)
-			if (j->profiles[i].enabled)
-				sync_one(y, &(struct want){j, &j->profiles[i], &ls});
-	labelset_release(&ls);
-}
-
-static void sync_groups(struct sync *y, const struct jobrt *jr, const struct static_config *g,
-			size_t ng, const char *file)
-{
-	size_t i, t;
-
-	for (i = 0; i < ng; i++)
-		for (t = 0; t < g[i].ntargets; t++)
-			sync_target(y, jr, &g[i], g[i].targets[t], file);
 }
 
 /* Stops a unit that is no longer wanted. Network thread, under s->mu. */
@@ -267,30 +157,8 @@ static void retire(struct scraper *s, struct unit *u)
 		scrape_unit_free(u);
 }
 
-/* Every wanted unit, into y. No lock: the network thread's data only. */
-static void sync_build(struct sync *y)
-{
-	const struct runtime *rt = y->s->rt;
-	const struct static_config *g;
-	const char *err;
-	size_t i, k, f, ng;
-
-	for (i = 0; i < y->s->nunits; i++)
-		intern_put(y->old, y->s->units[i]->key, strlen(y->s->units[i]->key), NULL);
-	for (i = 0; i < rt->cfg->njobs; i++) {
-		const struct jobrt *jr = &rt->jobs[i];
-		y->job = i;
-		sync_groups(y, jr, jr->job->statics, jr->job->nstatics, NULL);
-		for (k = 0; k < jr->job->nfile_sd; k++)
-			for (f = 0; f < filesd_nfiles(jr->sd[k]); f++) {
-				const char *path = filesd_file(jr->sd[k], f, &g, &ng, &err);
-				sync_groups(y, jr, g, ng, path);
-			}
-	}
-}
-
 /* Installs y. Under s->mu; prev gets each job's previous drop count. */
-static void sync_install(struct sync *y, size_t *prev)
+static void sync_install(struct sync *y, const size_t *dropped, size_t *prev)
 {
 	struct scraper *s = y->s;
 	size_t i;
@@ -312,7 +180,7 @@ static void sync_install(struct sync *y, size_t *prev)
 	s->next_start = 0;
 	for (i = 0; i < s->rt->cfg->njobs; i++) {
 		prev[i] = s->rt->jobs[i].dropped;
-		s->rt->jobs[i].dropped = y->dropped[i];
+		s->rt->jobs[i].dropped = dropped[i];
 	}
 }
 
@@ -336,27 +204,28 @@ static void log_dropped(struct scraper *s, const size_t *prev, const size_t *now
 	}
 }
 
-/* Rebuilds the units from the runtime's targets. Network thread. */
-static void sync_units(struct scraper *s)
+/* Makes the units those p plans for s->rt, and frees p. Network thread. */
+static void sync_units(struct scraper *s, struct plan *p)
 {
-	size_t njobs = s->rt->cfg->njobs;
-	struct sync y = {.s = s, .now = scrape_now(), .max = s->rt->cfg->max_targets};
-	size_t *prev = xcalloc(njobs + 1, sizeof(*prev));
+	struct sync y = {.s = s, .now = scrape_now()};
+	size_t *prev = xcalloc(s->rt->cfg->njobs + 1, sizeof(*prev)), i;
 
 	y.old = intern_new(s->nunits);
-	y.seen = intern_new(s->nunits);
 	y.claimed = xcalloc(s->nunits + 1, 1);
-	y.dropped = xcalloc(njobs + 1, sizeof(*y.dropped));
-	sync_build(&y);
+	y.cap = p->n + 1;
+	y.next = xcalloc(y.cap, sizeof(*y.next));
+	for (i = 0; i < s->nunits; i++)
+		intern_put(y.old, s->units[i]->key, strlen(s->units[i]->key), NULL);
+	for (i = 0; i < p->n; i++)
+		sync_one(&y, &p->w[i]);
 	pthread_mutex_lock(&s->mu);
-	sync_install(&y, prev);
+	sync_install(&y, p->dropped, prev);
 	pthread_mutex_unlock(&s->mu);
-	log_dropped(s, prev, y.dropped);
+	log_dropped(s, prev, p->dropped);
 	intern_free(y.old);
-	intern_free(y.seen);
 	free(y.claimed);
-	free(y.dropped);
 	free(prev);
+	plan_free(p);
 }
 
 /* ---- one transfer ------------------------------------------------------------- */
@@ -578,25 +447,26 @@ static int64_t start_due(struct scraper *s)
 	return next;
 }
 
-/* file_sd every SCRAPE_SD_POLL_MS, and a pending reload. A scan runs on
- * the discovery thread; until it is collected neither the watchers nor
- * the runtime change (discovery.c). A reload switches runtimes at once but
- * syncs only with the first scan of the new one, so that units of file_sd
- * targets that stay are not dropped and made again in between; until
- * then the old runtime stays (units point at its jobs). */
+/* file_sd every SCRAPE_SD_POLL_MS, and a pending reload. A scan (and the
+ * plan of the units, when a target list changed) is made on the discovery
+ * thread; until it is collected neither the watchers nor the runtime
+ * change (discovery.c). A reload switches runtimes at once but syncs only
+ * with the plan made from the new one's first scan, so that units of
+ * file_sd targets that stay are not dropped and made again in between;
+ * until then the old runtime stays (units point at its jobs). */
 static void discover(struct scraper *s)
 {
 	int64_t now = scrape_now();
 	struct runtime *old = NULL;
-	int changed = 0;
+	struct plan *p = NULL;
+	int reload = 0;
 
-	if (s->sd_busy && scrape_sd_collect(s, &changed) && s->retired) {
+	if (s->sd_busy && scrape_sd_collect(s, &p) && s->retired) {
 		old = s->retired;
 		s->retired = NULL;
-		changed = 1;
 	}
-	if (changed)
-		sync_units(s);
+	if (p)
+		sync_units(s, p);
 	if (old) {
 		/* Units now point at the new jobs: the old config can go. */
 		runtime_free(old);
@@ -613,11 +483,11 @@ static void discover(struct scraper *s)
 		s->retired = s->rt;
 		s->rt = s->pending;
 		s->pending = NULL;
-		s->next_sd_poll = 0;
+		reload = 1;
 	}
 	pthread_mutex_unlock(&s->mu);
-	if (now >= s->next_sd_poll) {
-		scrape_sd_request(s, now);
+	if (reload || now >= s->next_sd_poll) {
+		scrape_sd_request(s, now, reload);
 		s->next_sd_poll = now + SCRAPE_SD_POLL_MS * 1000000LL;
 	}
 }
@@ -795,7 +665,7 @@ int scraper_start(struct scrape_config *cfg, struct store *store, scrape_log_fn 
 		goto fail;
 	runtime_poll(s, s->rt, scrape_now());
 	s->next_sd_poll = scrape_now() + SCRAPE_SD_POLL_MS * 1000000LL;
-	sync_units(s);
+	sync_units(s, plan_build(s->rt, NULL));
 	if ((rc = scrape_sd_start(s, e)) < 0)
 		goto fail;
 	s->stop = 0;

@@ -73,6 +73,28 @@ struct runtime {
 	size_t nsd;
 };
 
+/* A unit a runtime wants, before it is matched against the running ones. */
+struct want {
+	char *key, *url;              /* identity (as unit.key), URL */
+	struct labelset labels;       /* the series labels */
+	uint32_t job, prof;           /* indexes: cfg->jobs, that job's profiles */
+};
+
+/* plan.c: every unit a runtime wants, in configuration order (jobs in
+ * order; a job's static targets, then its file_sd files by path),
+ * duplicates removed, at most cfg->max_targets; what is over it is counted
+ * per job. plan_build reads rt's watchers, or their scans when sc is not
+ * NULL (one per runtime.sd, not applied yet). No lock: rt must not change
+ * meanwhile. */
+struct plan {
+	struct want *w;
+	size_t n, cap;
+	size_t *dropped;              /* per job */
+};
+
+struct plan *plan_build(const struct runtime *rt, struct filesd_scan *const *sc);
+void plan_free(struct plan *p);   /* NULL is a no-op */
+
 /* Counters per (job, profile type); they outlive reloads. */
 struct stat_row {
 	uint64_t scrapes, errors, bytes, missed;
@@ -115,8 +137,11 @@ struct scraper {
 	pthread_cond_t sd_cv;         /* a request, or stop */
 	int sd_stop;                  /* under mu */
 	struct runtime *sd_req;       /* under mu: scan this runtime... */
-	int64_t sd_now;               /* ...at this time */
-	struct filesd_scan **sd_res;  /* under mu: the scans, one per watcher */
+	int64_t sd_now;               /* ...at this time... */
+	int sd_force;                 /* ...and plan even if nothing changed */
+	int sd_done;                  /* under mu: the result is there: */
+	struct filesd_scan **sd_scans;/*   one scan per watcher */
+	struct plan *sd_plan;         /*   NULL when nothing changed */
 	int sd_busy;                  /* network thread: a request is out */
 	/* counters, under mu */
 	struct intern *stat_keys;     /* "job\0profile" -> row */
@@ -140,12 +165,13 @@ void runtime_adopt(struct runtime *rt, struct runtime *old);
 int runtime_poll(struct scraper *s, struct runtime *rt, int64_t now);
 
 /* discovery.c: the discovery thread. Network thread: request a scan of
- * s->rt; collect it (returns 1 when it was there: applied, *changed set
- * when a target list changed, new errors logged; 0 while it runs). */
+ * s->rt, and a plan of its units when a target list changed or force is
+ * set; collect it (returns 1 when it was there: applied, new errors
+ * logged, *plan the plan or NULL; 0 while it runs). */
 int scrape_sd_start(struct scraper *s, struct err *e);
-void scrape_sd_stop(struct scraper *s);   /* joins; frees a scan not collected */
-void scrape_sd_request(struct scraper *s, int64_t now);
-int scrape_sd_collect(struct scraper *s, int *changed);
+void scrape_sd_stop(struct scraper *s);   /* joins; frees a result not collected */
+void scrape_sd_request(struct scraper *s, int64_t now, int force);
+int scrape_sd_collect(struct scraper *s, struct plan **plan);
 
 /* work.c. scrape_queue: under mu. */
 void scrape_queue(struct scraper *s, struct unit *u);

@@ -1,6 +1,6 @@
 """file_sd reading against the real server: target files that are slow to
-read (megabytes of YAML, re-read at every poll) or are FIFOs stall neither
-the scrapes of other targets nor /api/v1/targets; global.max_targets drops
+read (megabytes of YAML, re-read at every poll), list 100,000 targets, or
+are FIFOs stall neither the scrapes of other targets nor /api/v1/targets; global.max_targets drops
 what is over it, and says so in the log, the targets API and /metrics; a
 broken file keeps its last good targets through all of it."""
 import os
@@ -45,13 +45,23 @@ def heavy_broken_file(path, size=(8 << 20) - 4096):
         f.write('[{"targets": [' + item * (size // len(item)))
 
 
+def big_target_file(path, n):
+    """n targets on distinct loopback addresses (127.x.y.z:1: refused at
+    once, never a hanging connect)."""
+    addrs = ('"127.%d.%d.%d:1"' % (1 + (i >> 16), (i >> 8) & 255, i & 255) for i in range(n))
+    with open(path, "w") as f:
+        f.write('[{"targets": [' + ", ".join(addrs) + "]}]")
+
+
 def test_slow_file_sd_reads_stall_nothing(tmp_path):
-    """Six 8 MiB target files that fail at their last byte, re-read at
-    every 2 s poll (refresh_interval 1s), plus a FIFO: the discovery thread
-    is busy nearly all the time. Another job's target, scraped every
-    second, keeps its schedule, and /api/v1/targets answers at once. Before
-    the reads moved off the network thread (and out of its lock), each
-    poll stopped every scrape and the status API for the whole read."""
+    """Twelve 8 MiB target files that fail at their last byte and a FIFO,
+    and a file of 100,000 good targets, all read again at every 2 s poll
+    (refresh_interval 1s), the big one relabelled into a plan each time:
+    the discovery thread is busy nearly all the time. Another job's target,
+    scraped every second, keeps its schedule, and /api/v1/targets answers
+    at once. Before the reads moved off the network thread (and out of its
+    lock), each poll stopped every scrape and the status API for the
+    whole read."""
     fast, good = Clocked(), Target()
     slow = tmp_path / "slow"
     slow.mkdir()
@@ -59,8 +69,12 @@ def test_slow_file_sd_reads_stall_nothing(tmp_path):
         heavy_broken_file(slow / ("t%d.json" % i))
     os.mkfifo(slow / "pipe.json")
     write_atomic(slow / "z_good.json", '[{"targets": ["%s"]}]' % good.addr)
+    (tmp_path / "big").mkdir()
+    big_target_file(tmp_path / "big" / "all.json", 100000)
     cfg = tmp_path / "stackyard.yml"
-    cfg.write_text("""scrape_configs:
+    cfg.write_text("""global:
+  max_targets: 1000
+scrape_configs:
   - job_name: fast
     scrape_interval: 1s
     static_configs: [{targets: ["%s"]}]
@@ -69,15 +83,23 @@ def test_slow_file_sd_reads_stall_nothing(tmp_path):
     file_sd_configs:
       - files: ["slow/*.json"]
         refresh_interval: 1s
-%s""" % (fast.addr, CPU_ONLY, CPU_ONLY))
+%s  - job_name: big
+    scrape_interval: 1h
+    file_sd_configs:
+      - files: ["big/*.json"]
+        refresh_interval: 1s
+%s""" % (fast.addr, CPU_ONLY, CPU_ONLY, CPU_ONLY))
     s = Server(tmp_path / "data", extra=["--config", str(cfg)])
     try:
-        # Every bad file is listed with why; the good one is scraped.
-        errs = wait_for(lambda: (lambda e: len(e) == 13 and e)(by_instance(s)[1]),
-                        timeout=30, what="13 discovery errors")
+        # Every bad file is listed with why, and what max_targets dropped;
+        # the good file's target is scraped.
+        errs = wait_for(lambda: (lambda e: len(e) == 14 and e)(by_instance(s)[1]),
+                        timeout=30, what="14 discovery errors")
         by_file = {os.path.basename(e["file"]): e["error"] for e in errs}
         assert "not a regular file" in by_file["pipe.json"], by_file
         assert all("invalid YAML" in by_file["t%d.json" % i] for i in range(12)), by_file
+        assert by_file[""] == ("99002 targets (target x profile type) not scraped: "
+                               "over global.max_targets (1000)"), by_file
         wait_for(lambda: by_instance(s, "slow")[0].get(good.addr, {}).get("health") == "up",
                  what="the good file's target up")
 
@@ -89,7 +111,7 @@ def test_slow_file_sd_reads_stall_nothing(tmp_path):
             t0 = time.time()
             t, _ = by_instance(s)
             worst = max(worst, time.time() - t0)
-            assert set(t) == {fast.addr, good.addr}, t
+            assert len(t) == 1000 and fast.addr in t and good.addr in t, len(t)
             time.sleep(0.1)
         end = time.time()
         busy = cpu_seconds(s.proc.pid) - cpu0
@@ -98,7 +120,7 @@ def test_slow_file_sd_reads_stall_nothing(tmp_path):
         print("slow file_sd: server CPU %.1f s in %.1f s; fast target: %d scrapes, "
               "largest gap %.2f s; slowest /api/v1/targets %.3f s"
               % (busy, end - start, len(times), max(gaps), worst))
-        # The reads really happened during the window (some 50 MB of YAML
+        # The reads really happened during the window (some 100 MB of YAML
         # parsed per poll takes seconds of CPU)...
         assert busy > 3, busy
         # ...and neither the schedule nor the status API waited for them.

@@ -2,7 +2,7 @@
  * configuration order and makes every drop visible (the log, the targets
  * JSON's discovery_errors, the per-job metric); a reload returns with the
  * new configuration's file_sd targets in place; file_sd's file limit is
- * shown. The targets are closed ports on loopback: units exist and fail,
+ * shown and logged. The targets are closed ports on loopback: units exist and fail,
  * which is all these tests look at. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -269,12 +269,49 @@ static void test_reload_returns_with_file_sd_targets(void **state)
 	stop(&fx);
 }
 
+/* More files than file_sd reads: the error names the first one ignored,
+ * in discovery_errors and, once, in the log. */
+static void test_file_limit_shown(void **state)
+{
+	struct fixture fx;
+	char sd[128], path[160], want[300], *cfg, *j;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	start(&fx, "scrape_configs: []\n");
+	snprintf(sd, sizeof(sd), "%s/sd", fx.dir);
+	assert_int_equal(mkdir(sd, 0700), 0);
+	for (i = 0; i <= FILESD_MAX_FILES; i++) {
+		FILE *f;
+		snprintf(path, sizeof(path), "%s/t%05zu.json", sd, i);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("[]", f);
+		fclose(f);
+	}
+	buf_printf(&b, "scrape_configs:\n  - job_name: sd\n    file_sd_configs: [{files: ['%s/*.json']}]\n",
+		   sd);
+	cfg = (char *)buf_detach(&b, NULL);
+	reload(&fx, cfg);
+	j = targets_json(&fx);
+	snprintf(want, sizeof(want), "{\"job\":\"sd\",\"file\":\"%s/t10000.json\",\"error\":"
+		 "\"10001 files match, more than the limit of 10000", sd);
+	if (!strstr(j, want))
+		fail_msg("no file limit error: %s", j);
+	assert_true(log_has("level=warn file_sd: 10001 files match"));
+	free(j);
+	free(cfg);
+	stop(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_max_targets_drops_visibly),
 		cmocka_unit_test(test_max_targets_counts_units),
 		cmocka_unit_test(test_reload_returns_with_file_sd_targets),
+		cmocka_unit_test(test_file_limit_shown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

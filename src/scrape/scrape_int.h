@@ -131,7 +131,7 @@ struct scraper {
 	pthread_cond_t work_cv;
 	pthread_t workers[SCRAPE_WORKERS];
 	int nworkers;
-	/* discovery (discovery.c): file_sd scans on their own thread */
+	/* discovery (discovery.c): file_sd scans and plans on their own thread */
 	pthread_t sd_thread;
 	int sd_running;
 	pthread_cond_t sd_cv;         /* a request, or stop */
@@ -156,9 +156,8 @@ void scrape_wake(struct scraper *s);   /* the network thread */
 /* discovery.c: the runtime. runtime_new compiles every job's relabel
  * rules and takes cfg (freed on error); runtime_adopt keeps, for the jobs
  * that stay, what their file_sd has read and their drop counts;
- * runtime_poll reads the files in
- * this thread (the scraper's start) and logs new errors, returning 1 when
- * any target list changed. */
+ * runtime_poll reads the files on the calling thread (the scraper's
+ * start) and logs new errors, returning 1 when any target list changed. */
 int runtime_new(struct scrape_config *cfg, struct runtime **out, struct err *e);
 void runtime_free(struct runtime *rt);
 void runtime_adopt(struct runtime *rt, struct runtime *old);

@@ -67,18 +67,26 @@ static struct scrape_config *config(const char *text)
 	return c;
 }
 
-static void start(struct fixture *fx, const char *text)
+/* A store in fx->dir/data (fx->dir exists) and a scraper running text. */
+static void start_in(struct fixture *fx, const char *text)
 {
 	struct store_config sc = {0};
 	struct err e = {0};
+	char data[128];
 
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_scraper.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	sc.dir = fx->dir;
+	snprintf(data, sizeof(data), "%s/data", fx->dir);
+	sc.dir = data;
 	if (store_open(&store_sqlite_ops, &sc, &fx->store, &e) < 0)
 		fail_msg("store: %s", e.msg);
 	if (scraper_start(config(text), fx->store, test_log, &fx->s, &e) < 0)
 		fail_msg("scraper_start: %s", e.msg);
+}
+
+static void start(struct fixture *fx, const char *text)
+{
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_scraper.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	start_in(fx, text);
 }
 
 static void stop(struct fixture *fx)
@@ -305,6 +313,55 @@ static void test_file_limit_shown(void **state)
 	stop(&fx);
 }
 
+/* A reload that changes a job's file_sd patterns reads the files again
+ * (nothing to adopt) before it syncs, so a target that stays keeps its
+ * unit: its schedule, status and delta baseline, here its last scrape. */
+static void test_reload_keeps_file_sd_units(void **state)
+{
+	struct fixture fx;
+	char sd[128], path[160], *cfg, *j;
+	struct buf b = BUF_INIT;
+	FILE *f;
+	int i;
+
+	(void)state;
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_scraper_sd.XXXXXX");
+	assert_non_null(mkdtemp(fx.dir));
+	snprintf(sd, sizeof(sd), "%s/sd", fx.dir);
+	assert_int_equal(mkdir(sd, 0700), 0);
+	snprintf(path, sizeof(path), "%s/t.json", sd);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[{\"targets\": [\"127.0.0.1:7\"]}]", f);
+	fclose(f);
+	buf_printf(&b, "scrape_configs:\n  - job_name: sd\n    scrape_interval: 1s\n"
+		   "    file_sd_configs: [{files: ['%s/*.json']}]\n%s", sd, cpu_only);
+	cfg = (char *)buf_detach(&b, NULL);
+	start_in(&fx, cfg);
+	free(cfg);
+	/* Scraped (and refused) within its first second. */
+	for (i = 0; i < 50; i++) {
+		j = targets_json(&fx);
+		if (!strstr(j, "\"last_scrape\":0,"))
+			break;
+		free(j);
+		usleep(100 * 1000);
+	}
+	assert_true(i < 50);
+	free(j);
+	buf_printf(&b, "scrape_configs:\n  - job_name: sd\n    scrape_interval: 1s\n"
+		   "    file_sd_configs: [{files: ['%s/*.json', '%s/*.yml']}]\n%s", sd, sd, cpu_only);
+	cfg = (char *)buf_detach(&b, NULL);
+	reload(&fx, cfg);
+	j = targets_json(&fx);
+	assert_int_equal(targets_of(j, "sd"), 1);
+	if (strstr(j, "\"last_scrape\":0,"))
+		fail_msg("the unit was made again: %s", j);
+	free(j);
+	free(cfg);
+	stop(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_max_targets_counts_units),
 		cmocka_unit_test(test_reload_returns_with_file_sd_targets),
 		cmocka_unit_test(test_file_limit_shown),
+		cmocka_unit_test(test_reload_keeps_file_sd_units),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1270,6 +1270,8 @@ static void *reg_reader_main(void *arg)
 	return NULL;
 }
 
+#define REG_ROUNDS 24
+
 static void test_registry_concurrent(void **state)
 {
 	struct fx *f = *state;
@@ -1299,7 +1301,7 @@ static void test_registry_concurrent(void **state)
 	/* Old blocks big enough that each makes the registries mostly garbage. */
 	big = (st.reg_paths > st.reg_lpaths ? st.reg_paths : st.reg_lpaths) / 2 + 400;
 	assert_int_equal(pthread_create(&th, NULL, reg_reader_main, &q), 0);
-	for (r = 0; r < 8; r++) {
+	for (r = 0; r < REG_ROUNDS; r++) {
 		struct pprof_profile *old;
 		int64_t at = T0 + (int64_t)r * 2 * HOUR;
 		snprintf(name, sizeof(name), "old%d", r);
@@ -1319,7 +1321,7 @@ static void test_registry_concurrent(void **state)
 		fail_msg("%s", q.bad);
 	assert_true(q.runs > 0);
 	print_message("concurrent queries: %u\n", q.runs);
-	assert_registry(f, live, 3, 8);
+	assert_registry(f, live, 3, REG_ROUNDS);
 	free((char *)q.want);
 	free((char *)q.wantp);
 	pprof_free(m);

@@ -99,10 +99,10 @@ if [ ! -f "$GP/STAMP" ] || [ "$(cat "$GP/STAMP")" != "$gstamp" ]; then
 	"$GP/goprof" -out "$GP" -n "$GOPROF_N" -seconds "$GOPROF_SECONDS"
 	echo "$gstamp" >"$GP/STAMP"
 fi
-real_run() { # title, files...
-	local title=$1
-	shift
-	local rargs=(--series "$SERIES" --programs 1 --hours "$HOURS" --interval "$INTERVAL"
+real_run() { # title, programs, files...
+	local title=$1 programs=$2
+	shift 2
+	local rargs=(--series "$SERIES" --programs "$programs" --hours "$HOURS" --interval "$INTERVAL"
 		--days 0 --old-interval 0 --batch "$BATCH" --runs 1 --decode 1 --dir "$RUN")
 	echo
 	echo "$title"
@@ -110,7 +110,8 @@ real_run() { # title, files...
 	echo "  \$ $BENCH_STORE ${rargs[*]} FILES"
 	"$BENCH_STORE" "${rargs[@]}" "$@" | grep -E '^(bench_store|ingest|  )' | sed 's/^/  /'
 }
-real_run "real Go CPU profiles (bench/goprof, $GOPROF_N x $GOPROF_SECONDS s; FILES = $GP/cpu-*.pb.gz), decode timed:" "$GP"/cpu-*.pb.gz
+real_run "the genprof profiles again, decode timed (the worst case):" "$PROGRAMS" "${FILES[@]}"
+real_run "real Go CPU profiles (bench/goprof, $GOPROF_N x $GOPROF_SECONDS s; FILES = $GP/cpu-*.pb.gz), decode timed:" 1 "$GP"/cpu-*.pb.gz
 if compgen -G "$TESTDATA/*.pb.gz" >/dev/null; then
-	real_run "real profiles of ../shared/testdata/pprof (every type; FILES = $TESTDATA/*.pb.gz), decode timed:" "$TESTDATA"/*.pb.gz
+	real_run "real profiles of ../shared/testdata/pprof (every type; FILES = $TESTDATA/*.pb.gz), decode timed:" 1 "$TESTDATA"/*.pb.gz
 fi

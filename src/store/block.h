@@ -111,6 +111,8 @@ struct block_acc {
 
 /* A new, empty registry holding one reference (the caller's). */
 struct block_paths *block_paths_new(void);
+/* Another reference to p, which the caller must keep alive meanwhile (hold
+ * a reference, or the lock under which it read the pointer to p). */
 struct block_paths *block_paths_ref(struct block_paths *p);
 /* Drops a reference; the last one frees p. NULL is a no-op. */
 void block_paths_unref(struct block_paths *p);

@@ -1053,7 +1053,7 @@ static size_t apply_retention(struct sqstore *s, int64_t now)
 
 static int registry_due(size_t size, size_t live)
 {
-	return size - live > live && size - live >= REGISTRY_MIN_GARBAGE;
+	return size > live && size - live > live && size - live >= REGISTRY_MIN_GARBAGE;
 }
 
 /* After retention: starts fresh registries if the old ones are mostly
@@ -1066,7 +1066,7 @@ static void registry_shrink(struct sqstore *s)
 	struct block_locs *l, *nl = NULL;
 	struct block **bv;
 	struct bref **v;
-	size_t n, i;
+	size_t n, i, live;
 
 	pthread_mutex_lock(&s->rmu);
 	v = snap_get(s, INT64_MIN, INT64_MAX, &n);
@@ -1075,9 +1075,12 @@ static void registry_shrink(struct sqstore *s)
 		bv[i] = v[i]->b;
 	p = paths_pin(s);
 	l = locs_pin(s);
-	if (registry_due(block_paths_size(p), block_paths_live(p, bv, n)))
+	/* Live first: queries may grow a registry meanwhile, never shrink it. */
+	live = block_paths_live(p, bv, n);
+	if (registry_due(block_paths_size(p), live))
 		np = block_paths_new();
-	if (registry_due(block_locs_size(l, NULL), block_locs_live(l, bv, n)))
+	live = block_locs_live(l, bv, n);
+	if (registry_due(block_locs_size(l, NULL), live))
 		nl = block_locs_new();
 	if (np || nl) {
 		pthread_mutex_lock(&s->lmu);

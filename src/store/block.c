@@ -127,6 +127,7 @@ struct block_reader {
 	struct block *b;
 	sqlite3 *db;
 	struct blob_ctx bc;
+	int sealed;                   /* as of the current read (reader_sealed) */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -442,8 +443,23 @@ void block_close(struct block *b)
 
 int64_t block_start(const struct block *b) { return b->start; }
 int64_t block_end(const struct block *b) { return b->end; }
-int block_sealed(const struct block *b) { return b->sealed; }
 const char *block_path(const struct block *b) { return b->path; }
+
+/* Readers load the flag that block_seal() stores after its commit. */
+int block_sealed(const struct block *b)
+{
+	return __atomic_load_n(&b->sealed, __ATOMIC_ACQUIRE);
+}
+
+/* Whether the reader's next read may use roll-ups. Taken before the read
+ * starts its snapshot: sealing sets the flag after its commit, so a 1 here
+ * means the snapshot has the roll-ups; a 0 reads raw profiles, which a
+ * sealed block keeps too. (Read later, the flag could name roll-ups that
+ * the snapshot predates.) */
+static void reader_sealed(struct block_reader *r)
+{
+	r->sealed = block_sealed(r->b);
+}
 
 uint64_t block_file_bytes(const struct block *b)
 {
@@ -1430,7 +1446,8 @@ struct piece {
 	int64_t from, until;
 };
 
-static size_t plan(const struct block *b, int64_t from, int64_t until, struct piece *p)
+static size_t plan(const struct block *b, int sealed, int64_t from, int64_t until,
+		   struct piece *p)
 {
 	int64_t lo = from > b->start ? from : b->start;
 	int64_t hi = until < b->end ? until : b->end;
@@ -1439,7 +1456,7 @@ static size_t plan(const struct block *b, int64_t from, int64_t until, struct pi
 
 	if (hi <= lo)
 		return 0;
-	if (!b->sealed) {
+	if (!sealed) {
 		p[0] = (struct piece){0, 0, lo, hi};
 		return 1;
 	}
@@ -1483,7 +1500,7 @@ static int accumulate(struct block_reader *r, const uint32_t *ids, size_t n,
 		      int64_t from, int64_t until, int64_t *acc, size_t nacc, struct err *e)
 {
 	struct piece pcs[3];
-	size_t np = plan(r->b, from, until, pcs), i, k;
+	size_t np = plan(r->b, r->sealed, from, until, pcs), i, k;
 	int rc = 0;
 
 	for (k = 0; k < np && !rc; k++) {
@@ -1632,6 +1649,7 @@ static int reader_begin(struct block_reader *r, size_t *nn, uint32_t *nstrs, str
 	struct rcache *c = &r->b->r;
 	int rc;
 
+	reader_sealed(r);
 	if ((rc = exec(r->db, "BEGIN", e)) < 0)
 		return rc;
 	pthread_mutex_lock(&c->mu);
@@ -2119,6 +2137,7 @@ int block_reader_pprof(struct block_reader *r, struct block_locs *l, const uint3
 
 	if (!n)
 		return 0;
+	reader_sealed(r);
 	if ((rc = exec(r->db, "BEGIN", e)) < 0)
 		return rc;
 	pthread_mutex_lock(&c->mu);
@@ -2249,8 +2268,11 @@ int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
 		       size_t nsteps, struct err *e)
 {
 	struct piece pcs[3];
-	size_t np = plan(r->b, from, until, pcs), i, k;
+	size_t np, i, k;
 	int rc = 0;
+
+	reader_sealed(r);
+	np = plan(r->b, r->sealed, from, until, pcs);
 
 	for (k = 0; k < np && !rc; k++) {
 		sqlite3_stmt *st;
@@ -2574,7 +2596,7 @@ int block_seal(struct block *b, struct err *e)
 		/* Fold the WAL into the file: a sealed block is one file. */
 		sqlite3_exec(b->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		wcache_release(&b->w);
-		b->sealed = 1;
+		__atomic_store_n(&b->sealed, 1, __ATOMIC_RELEASE);
 	}
 	sum_release(&fine);
 	sum_release(&all);

@@ -1221,6 +1221,50 @@ static void test_registry_after_retention(void **state)
 		pprof_free(all[i]);
 }
 
+/* The warm-up after opening maps blocks that retention deletes meanwhile,
+ * and a registry may be replaced under it: answers stay right, and the
+ * registries hold at least what the live blocks need. */
+static void test_registry_warm_up(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *old[4], *live[2] = {testdata_load("etcd-cpu.pb.gz"),
+						  synth_profile("live", 20, 3)};
+	int64_t ts[2] = {T0 + 40 * DAY, T0 + 40 * DAY + 2 * HOUR};
+	struct store_stats st;
+	struct err e = {0};
+	char name[32];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "old%d", i);
+		old[i] = synth_profile(name, 600, 4);
+		must_put(f, old[i], "x", T0 + i * 2 * HOUR);
+	}
+	for (i = 0; i < 2; i++)
+		must_put(f, live[i], "x", ts[i]);
+	assert_merge(f, REG_Q, T0, T0 + 8 * HOUR, old, 4, 1);
+	f->cfg.warm = 60 * DAY;
+	reopen(f);
+	if (store_maintain(f->s, T0 + 40 * DAY + 3 * HOUR, &e) < 0)
+		fail_msg("maintain: %s", e.msg);
+	assert_merge(f, REG_Q, T0, T0 + 41 * DAY, live, 2, 1);
+	assert_pprof_merge(f, REG_Q, T0, T0 + 41 * DAY, live, ts, 2, 1);
+	for (i = 0; i < 1000; i++) {
+		if (store_stats(f->s, &st, &e) < 0)
+			fail_msg("stats: %s", e.msg);
+		if (!st.warming)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st.warming, 0);
+	assert_merge(f, REG_Q, T0, T0 + 41 * DAY, live, 2, 1);
+	assert_true(st.reg_paths >= path_count(live, 2));
+	for (i = 0; i < 4; i++)
+		pprof_free(old[i]);
+	pprof_free(live[0]);
+	pprof_free(live[1]);
+}
+
 /* A query thread merging (flame graph and pprof) the live blocks while
  * the main thread keeps making registries mostly garbage and replacing
  * them: every answer is right, whichever registry it pinned. */
@@ -1354,6 +1398,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_after_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_concurrent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_warm_up, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,8 @@
  * Reading is thread-safe and independent of the writer: each reader has
  * its own connection and sees committed data only. The reader's symbol
  * cache (stack tree, frame names) is shared by readers of one block and
- * only ever grows, since every table is append-only. */
+ * only ever grows, since every table is append-only; its maps to
+ * store-wide ids follow the registries' generations (below). */
 #ifndef STACKYARD_STORE_BLOCK_H
 #define STACKYARD_STORE_BLOCK_H
 

@@ -43,6 +43,7 @@
 #define CONFIG_MAX_NODES 1000000
 #define CONFIG_MAX_BYTES (8 * 1024 * 1024)
 #define CONFIG_MAX_REGEX 4000
+#define CONFIG_MAX_MAX_TARGETS 1000000
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1154,9 +1155,34 @@ static int set_ignored(struct ctx *c, const struct field *f, yaml_node_t *v, voi
 	return 0;
 }
 
+/* global.max_targets: 1 to CONFIG_MAX_MAX_TARGETS. */
+static int set_max_targets(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
+{
+	const struct field at_n = {f->key, set_u64, 0};
+	uint64_t n = 0;
+	int rc;
+
+	if ((rc = set_u64(c, &at_n, v, &n)) < 0)
+		return rc;
+	if (n < 1 || n > CONFIG_MAX_MAX_TARGETS)
+		return fail(c, v, "%s: must be from 1 to %d", f->key, CONFIG_MAX_MAX_TARGETS);
+	*SLOT(obj, f, size_t) = (size_t)n;
+	return 0;
+}
+
+static const struct field global_fields[] = {
+	{"max_targets", set_max_targets, offsetof(struct scrape_config, max_targets)},
+};
+
+static int set_global(struct ctx *c, const struct field *f, yaml_node_t *v, void *obj)
+{
+	return walk_map(c, v, f->key, global_fields, NELEM(global_fields), obj);
+}
+
 static const struct field top_fields[] = {
 	{"scrape_configs", set_jobs, 0},
 	{"object_storage", set_ignored, 0},
+	{"global", set_global, 0},
 };
 
 /* ---- loading ---- */
@@ -1236,6 +1262,7 @@ int scrape_config_parse(const char *text, size_t len, const char *name,
 
 	*out = NULL;
 	c.cfg = xcalloc(1, sizeof(*c.cfg));
+	c.cfg->max_targets = SCRAPE_DEFAULT_MAX_TARGETS;
 	if ((rc = parse_doc(&c, text, len, CONFIG_MAX_TEXT, walk_top, c.cfg)) < 0) {
 		scrape_config_free(c.cfg);
 		return rc;

@@ -1,6 +1,9 @@
 /* config: the server's YAML configuration, in the shape Parca and
  * Prometheus users know.
  *
+ *   global:
+ *     max_targets: 10000              # default 10000: units (target x
+ *                                     # profile type) scraped in all
  *   scrape_configs:
  *     - job_name: api
  *       scrape_interval: 10s          # default 10s
@@ -121,9 +124,12 @@ struct scrape_job {
 	int line;
 };
 
+#define SCRAPE_DEFAULT_MAX_TARGETS 10000
+
 struct scrape_config {
 	struct scrape_job *jobs;
 	size_t njobs;
+	size_t max_targets;          /* global.max_targets; 1 to 1,000,000 */
 };
 
 /* name is used in error messages ("config.yml:12: ..."). */

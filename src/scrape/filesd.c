@@ -30,10 +30,30 @@ struct sdfile {
 	int reported;             /* error given to filesd_report() */
 };
 
-struct filesd {
-	const struct file_sd_config *cfg;
+/* A file list: a watcher's, or a scan's. limit is the FILESD_MAX_FILES
+ * error (path: the first file ignored), an entry so that it is recorded
+ * and reported once like a file's. */
+struct list {
 	struct sdfile *files;     /* sorted by path */
 	size_t n;
+	struct sdfile limit;
+};
+
+struct filesd {
+	const struct file_sd_config *cfg;
+	struct list l;
+};
+
+#define NO_KEEP SIZE_MAX
+
+struct filesd_scan {
+	struct list l;
+	/* Per entry: the index in the watcher's list of the entry whose
+	 * groups it keeps (not read again, or read and broken), NO_KEEP when
+	 * it has its own. A kept entry's groups are NULL here until
+	 * filesd_apply() moves them, so a scan frees only what it read. */
+	size_t *keep;
+	int changed;
 };
 
 struct filesd *filesd_new(const struct file_sd_config *cfg)
@@ -50,20 +70,22 @@ static void sdfile_release(struct sdfile *sf)
 	static_configs_free(sf->g, sf->ng);
 }
 
-static void files_free(struct sdfile *files, size_t n)
+static void list_release(struct list *l)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		sdfile_release(&files[i]);
-	free(files);
+	for (i = 0; i < l->n; i++)
+		sdfile_release(&l->files[i]);
+	free(l->files);
+	sdfile_release(&l->limit);
+	memset(l, 0, sizeof(*l));
 }
 
 void filesd_free(struct filesd *f)
 {
 	if (!f)
 		return;
-	files_free(f->files, f->n);
+	list_release(&f->l);
 	free(f);
 }
 
@@ -83,11 +105,9 @@ void filesd_adopt(struct filesd *f, struct filesd *old)
 {
 	if (!old || !same_patterns(f->cfg, old->cfg))
 		return;
-	files_free(f->files, f->n);
-	f->files = old->files;
-	f->n = old->n;
-	old->files = NULL;
-	old->n = 0;
+	list_release(&f->l);
+	f->l = old->l;
+	memset(&old->l, 0, sizeof(old->l));
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -95,7 +115,9 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every path the patterns match, sorted and unique (caller frees). */
+/* Every path the patterns match, sorted and unique (caller frees). The
+ * caller caps the count: capping here, before the sort, would keep a
+ * different set of files depending on the order of the patterns. */
 static char **expand(const struct file_sd_config *cfg, size_t *n)
 {
 	char **out = NULL;
@@ -109,7 +131,7 @@ static char **expand(const struct file_sd_config *cfg, size_t *n)
 			globfree(&g);
 			continue;
 		}
-		for (k = 0; k < g.gl_pathc && *n < FILESD_MAX_FILES; k++) {
+		for (k = 0; k < g.gl_pathc; k++) {
 			XGROW(out, cap, *n + 1);
 			out[(*n)++] = xstrdup(g.gl_pathv[k]);
 		}
@@ -149,7 +171,8 @@ static void set_error(struct sdfile *sf, const char *msg)
 	snprintf(sf->error, sizeof(sf->error), "%s", msg);
 }
 
-/* Read sf's file again. Returns 1 when its groups changed. */
+/* Read sf's file again. Returns 1 when its groups changed (sf then owns
+ * the new ones); on an error sf records it and keeps what it had. */
 static int reread(struct sdfile *sf, int64_t now)
 {
 	struct static_config *g;
@@ -159,8 +182,8 @@ static int reread(struct sdfile *sf, int64_t now)
 	int rc;
 
 	sf->read_at = now;
-	/* Regular files only: a FIFO would block this thread, which holds
-	 * the scraper's lock, for ever. */
+	/* Regular files only: a FIFO would block open() and read() for ever,
+	 * and with them every later poll and reload. */
 	rc = file_read_regular(sf->path, SCRAPE_TARGETS_MAX_TEXT, &data, &len, &e);
 	if (rc == 0)
 		rc = scrape_targets_parse((const char *)data, len, sf->path, &g, &ng, &e);
@@ -176,16 +199,16 @@ static int reread(struct sdfile *sf, int64_t now)
 	return 1;
 }
 
-/* The entry for path in the old list (sorted), or NULL. */
-static struct sdfile *find(struct sdfile *files, size_t n, const char *path)
+/* The entry for path in a list (sorted), or NULL. */
+static const struct sdfile *find(const struct list *l, const char *path)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = 0, hi = l->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(files[mid].path, path);
+		int c = strcmp(l->files[mid].path, path);
 		if (!c)
-			return &files[mid];
+			return &l->files[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -194,67 +217,181 @@ static struct sdfile *find(struct sdfile *files, size_t n, const char *path)
 	return NULL;
 }
 
-int filesd_poll(struct filesd *f, int64_t now)
+/* Entry i of the scan, for path (taken): the watcher's entry carried over
+ * (its groups kept) unless the file is new, changed or due for a refresh
+ * and reads well. Returns 1 when the file is new or its groups changed. */
+static int scan_file(const struct filesd *f, struct filesd_scan *sc, size_t i, char *path,
+		     int64_t now)
 {
+	const struct sdfile *old = find(&f->l, path);
+	struct sdfile *sf = &sc->l.files[i];
+	struct ident id = {0};
+	int rc = ident_of(path, &id);
+
+	sc->keep[i] = NO_KEEP;
+	if (old) {
+		*sf = *old;
+		sf->g = NULL;
+		sf->ng = 0;
+		sc->keep[i] = (size_t)(old - f->l.files);
+	}
+	sf->path = path;
+	if (rc < 0) {
+		char msg[sizeof(sf->error)];
+		snprintf(msg, sizeof(msg), "%s: %s", path, strerror(-rc));
+		set_error(sf, msg);
+		/* So that the file is read (and the error cleared) when it
+		 * can be stat'ed again, even with its old identity. */
+		memset(&sf->id, 0, sizeof(sf->id));
+		return !old;
+	}
+	if (old && !memcmp(&id, &sf->id, sizeof(id)) && now - sf->read_at < f->cfg->refresh)
+		return 0;
+	sf->id = id;
+	if (!reread(sf, now))
+		return !old;
+	sc->keep[i] = NO_KEEP;
+	return 1;
+}
+
+/* Paths beyond FILESD_MAX_FILES (paths[max..n), freed here) are an error
+ * of their own, reported like a file's. */
+static void scan_limit(const struct filesd *f, struct filesd_scan *sc, char **paths, size_t n)
+{
+	struct sdfile *lim = &sc->l.limit;
+	char msg[sizeof(lim->error)];
+	size_t i;
+
+	*lim = f->l.limit;
+	lim->path = NULL;
+	lim->g = NULL;
+	lim->ng = 0;
+	if (n <= FILESD_MAX_FILES) {
+		lim->error[0] = '\0';
+		return;
+	}
+	snprintf(msg, sizeof(msg), "%zu files match, more than the limit of %d: the first %d by "
+		 "path are read, the other %zu ignored (from %s on)", n, FILESD_MAX_FILES,
+		 FILESD_MAX_FILES, n - FILESD_MAX_FILES, paths[FILESD_MAX_FILES]);
+	set_error(lim, msg);
+	lim->path = paths[FILESD_MAX_FILES];
+	for (i = FILESD_MAX_FILES + 1; i < n; i++)
+		free(paths[i]);
+}
+
+struct filesd_scan *filesd_scan(const struct filesd *f, int64_t now)
+{
+	struct filesd_scan *sc = xcalloc(1, sizeof(*sc));
 	size_t n, i;
 	char **paths = expand(f->cfg, &n);
-	struct sdfile *next = xcalloc(n ? n : 1, sizeof(*next));
-	int changed = n != f->n;
 
-	for (i = 0; i < n; i++) {
-		struct sdfile *old = find(f->files, f->n, paths[i]), *sf = &next[i];
-		struct ident id = {0};
-		int rc = ident_of(paths[i], &id);
-
-		if (old) {
-			/* Moved; the old entry keeps its path for the search. */
-			*sf = *old;
-			old->g = NULL;
-			old->ng = 0;
-		} else {
-			changed = 1;
-		}
-		sf->path = paths[i];
-		if (rc < 0) {
-			char msg[sizeof(sf->error)];
-			snprintf(msg, sizeof(msg), "%s: %s", sf->path, strerror(-rc));
-			set_error(sf, msg);
-			continue;
-		}
-		if (!old || memcmp(&id, &sf->id, sizeof(id)) ||
-		    now - sf->read_at >= f->cfg->refresh) {
-			sf->id = id;
-			changed |= reread(sf, now);
-		}
-	}
+	scan_limit(f, sc, paths, n);
+	sc->l.n = n < FILESD_MAX_FILES ? n : FILESD_MAX_FILES;
+	sc->l.files = xcalloc(sc->l.n ? sc->l.n : 1, sizeof(*sc->l.files));
+	sc->keep = xcalloc(sc->l.n ? sc->l.n : 1, sizeof(*sc->keep));
+	sc->changed = sc->l.n != f->l.n;
+	for (i = 0; i < sc->l.n; i++)
+		sc->changed |= scan_file(f, sc, i, paths[i], now);
 	free(paths);
-	files_free(f->files, f->n);
-	f->files = next;
-	f->n = n;
+	return sc;
+}
+
+int filesd_apply(struct filesd *f, struct filesd_scan *sc)
+{
+	struct list prev = f->l;
+	size_t i;
+
+	for (i = 0; i < sc->l.n; i++) {
+		struct sdfile *old;
+		if (sc->keep[i] == NO_KEEP)
+			continue;
+		old = &prev.files[sc->keep[i]];
+		sc->l.files[i].g = old->g;
+		sc->l.files[i].ng = old->ng;
+		old->g = NULL;
+		old->ng = 0;
+	}
+	f->l = sc->l;
+	sc->l = prev;
+	/* prev's entries no longer match the indexes (and are freed whole). */
+	free(sc->keep);
+	sc->keep = NULL;
+	return sc->changed;
+}
+
+void filesd_scan_free(struct filesd_scan *sc)
+{
+	if (!sc)
+		return;
+	list_release(&sc->l);
+	free(sc->keep);
+	free(sc);
+}
+
+int filesd_scan_changed(const struct filesd_scan *sc)
+{
+	return sc->changed;
+}
+
+size_t filesd_scan_nfiles(const struct filesd_scan *sc)
+{
+	return sc->l.n;
+}
+
+const char *filesd_scan_file(const struct filesd *f, const struct filesd_scan *sc, size_t i,
+			     const struct static_config **groups, size_t *ngroups)
+{
+	const struct sdfile *sf = &sc->l.files[i];
+
+	if (sc->keep[i] != NO_KEEP)
+		sf = &f->l.files[sc->keep[i]];
+	*groups = sf->g;
+	*ngroups = sf->ng;
+	return sc->l.files[i].path;
+}
+
+int filesd_poll(struct filesd *f, int64_t now)
+{
+	struct filesd_scan *sc = filesd_scan(f, now);
+	int changed = filesd_apply(f, sc);
+
+	filesd_scan_free(sc);
 	return changed;
 }
 
 size_t filesd_nfiles(const struct filesd *f)
 {
-	return f->n;
+	return f->l.n;
 }
 
 const char *filesd_file(const struct filesd *f, size_t i, const struct static_config **groups,
 			size_t *ngroups, const char **error)
 {
-	*groups = f->files[i].g;
-	*ngroups = f->files[i].ng;
-	*error = f->files[i].error;
-	return f->files[i].path;
+	*groups = f->l.files[i].g;
+	*ngroups = f->l.files[i].ng;
+	*error = f->l.files[i].error;
+	return f->l.files[i].path;
+}
+
+const char *filesd_limit(const struct filesd *f, const char **error)
+{
+	*error = f->l.limit.error;
+	return f->l.limit.path;
+}
+
+static void report_one(struct sdfile *sf, const char *path, filesd_report_fn fn, void *arg)
+{
+	if (sf->error[0] && !sf->reported) {
+		sf->reported = 1;
+		fn(path, sf->error, arg);
+	}
 }
 
 void filesd_report(struct filesd *f, filesd_report_fn fn, void *arg)
 {
 	size_t i;
 
-	for (i = 0; i < f->n; i++)
-		if (f->files[i].error[0] && !f->files[i].reported) {
-			f->files[i].reported = 1;
-			fn(f->files[i].path, f->files[i].error, arg);
-		}
+	for (i = 0; i < f->l.n; i++)
+		report_one(&f->l.files[i], f->l.files[i].path, fn, arg);
+	report_one(&f->l.limit, NULL, fn, arg);
 }

@@ -5,7 +5,12 @@
  *     (easy, headers, body), schedules, the runtime (jobs, relabelers,
  *     file_sd watchers) and the units array; it changes the array and the
  *     runtime only under s->mu, so readers holding s->mu (targets JSON,
- *     metrics, workers) see a consistent picture;
+ *     metrics, workers) see a consistent picture. It holds s->mu only to
+ *     install what it prepared without it: a sync builds the new units
+ *     array unlocked and swaps it in;
+ *   - the discovery thread (discovery.c) reads file_sd files and plans the
+ *     units of their targets (plan.c), with no lock held, for the network
+ *     thread to install;
  *   - workers own a unit from the moment it is queued (u->queued) until
  *     they clear the flag: its work body and delta state. A unit removed
  *     while queued is marked dead and freed by its worker.
@@ -30,8 +35,6 @@
 #include "../base/intern.h"
 #include "../base/xalloc.h"
 #include "delta.h"
-#include "filesd.h"
-#include "relabel.h"
 #include "scrape_int.h"
 
 int64_t scrape_now(void)
@@ -42,112 +45,7 @@ int64_t scrape_now(void)
 	return (int64_t)t.tv_sec * STORE_NS_PER_SEC + t.tv_nsec;
 }
 
-/* ---- runtime: a configuration made ready to run ------------------------------ */
-
-static void runtime_free(struct runtime *rt)
-{
-	size_t i, k;
-
-	if (!rt)
-		return;
-	for (i = 0; rt->jobs && i < rt->cfg->njobs; i++) {
-		relabel_free(rt->jobs[i].rl);
-		for (k = 0; rt->jobs[i].sd && k < rt->jobs[i].job->nfile_sd; k++)
-			filesd_free(rt->jobs[i].sd[k]);
-		free(rt->jobs[i].sd);
-	}
-	free(rt->jobs);
-	scrape_config_free(rt->cfg);
-	free(rt);
-}
-
-/* Compiles every job's relabel rules; takes cfg (freed on error). */
-static int runtime_new(struct scrape_config *cfg, struct runtime **out, struct err *e)
-{
-	struct runtime *rt = xcalloc(1, sizeof(*rt));
-	size_t i, k;
-	int rc;
-
-	rt->cfg = cfg;
-	rt->jobs = xcalloc(cfg->njobs ? cfg->njobs : 1, sizeof(*rt->jobs));
-	for (i = 0; i < cfg->njobs; i++) {
-		struct jobrt *jr = &rt->jobs[i];
-		jr->job = &cfg->jobs[i];
-		jr->sd = xcalloc(jr->job->nfile_sd ? jr->job->nfile_sd : 1, sizeof(*jr->sd));
-		for (k = 0; k < jr->job->nfile_sd; k++)
-			jr->sd[k] = filesd_new(&jr->job->file_sd[k]);
-		if (jr->job->nrelabel &&
-		    (rc = relabel_compile(jr->job->relabel, jr->job->nrelabel, &jr->rl, e)) < 0) {
-			err_prefix(e, "job %s", jr->job->job_name);
-			runtime_free(rt);
-			return rc;
-		}
-	}
-	*out = rt;
-	return 0;
-}
-
-/* A reload keeps what file_sd has read for the jobs that stay. */
-static void runtime_adopt(struct runtime *rt, struct runtime *old)
-{
-	size_t i, j, k;
-
-	for (i = 0; old && i < rt->cfg->njobs; i++)
-		for (j = 0; j < old->cfg->njobs; j++) {
-			if (strcmp(rt->jobs[i].job->job_name, old->jobs[j].job->job_name))
-				continue;
-			for (k = 0; k < rt->jobs[i].job->nfile_sd && k < old->jobs[j].job->nfile_sd; k++)
-				filesd_adopt(rt->jobs[i].sd[k], old->jobs[j].sd[k]);
-		}
-}
-
-static void log_sd_error(const char *path, const char *error, void *arg)
-{
-	const struct scraper *s = arg;
-
-	(void)path;   /* the error names it */
-	if (s->log)
-		s->log("warn", "file_sd: %s (its last good targets are kept)", error);
-}
-
-/* Polls every file_sd watcher and logs new errors; returns 1 when any
- * target list changed. */
-static int runtime_poll(struct scraper *s, struct runtime *rt, int64_t now)
-{
-	size_t i, k;
-	int changed = 0;
-
-	for (i = 0; i < rt->cfg->njobs; i++)
-		for (k = 0; k < rt->jobs[i].job->nfile_sd; k++) {
-			changed |= filesd_poll(rt->jobs[i].sd[k], now);
-			filesd_report(rt->jobs[i].sd[k], log_sd_error, s);
-		}
-	return changed;
-}
-
 /* ---- units -------------------------------------------------------------------- */
-
-static char *unit_url(const struct scrape_job *j, const char *scheme, const char *addr,
-		      const struct pprof_target_cfg *p)
-{
-	struct buf u = BUF_INIT;
-	char sep = '?';
-	size_t i;
-
-	buf_printf(&u, "%s://%s%s%s", scheme, addr, j->path_prefix ? j->path_prefix : "", p->path);
-	for (i = 0; i < j->nparams; i++) {
-		char *k = curl_easy_escape(NULL, j->params[i].name, 0);
-		char *v = curl_easy_escape(NULL, j->params[i].value, 0);
-		buf_printf(&u, "%c%s=%s", sep, k, v);
-		curl_free(k);
-		curl_free(v);
-		sep = '&';
-	}
-	if (p->delta)
-		buf_printf(&u, "%cseconds=%" PRId64, sep,
-			   p->seconds ? p->seconds / STORE_NS_PER_SEC : j->interval / STORE_NS_PER_SEC);
-	return (char *)buf_detach(&u, NULL);
-}
 
 /* The first due time: the unit's stagger offset within the interval. */
 static int64_t first_due(const char *url, int64_t interval, int64_t now)
@@ -191,126 +89,53 @@ void scrape_unit_free(struct unit *u)
 	free(u);
 }
 
-/* What a unit would be, before it is matched against the running ones. */
-struct want {
-	const struct scrape_job *job;
-	const struct pprof_target_cfg *prof;
-	const struct labelset *ls;
-};
-
-static char *want_key(const struct want *w, const char *url, struct labelset *labels)
-{
-	struct buf k = BUF_INIT;
-
-	buf_printf(&k, "%s\x1f%s\x1f%s\x1f", w->job->job_name, w->prof->name, url);
-	labels_format(labels->l, labels->n, &k);
-	return (char *)buf_detach(&k, NULL);
-}
-
-/* The series labels of a target: its labels without the "__" ones, plus
- * instance and service_name unless set. */
-static void series_labels(const struct labelset *ls, const char *job, struct labelset *out)
-{
-	size_t k;
-
-	for (k = 0; k < ls->n; k++)
-		if (strncmp(ls->l[k].name, "__", 2))
-			labelset_set(out, ls->l[k].name, ls->l[k].value);
-	if (!labelset_get(out, "instance"))
-		labelset_set(out, "instance", labelset_get(ls, "__address__"));
-	if (!labelset_get(out, "service_name"))
-		labelset_set(out, "service_name", job);
-}
-
-/* ---- sync: the wanted units against the running ones ---------------------------- */
+/* ---- sync: the planned units against the running ones ---------------------------
+ *
+ * The plan (plan.c) was made off this thread; matching it against the
+ * running units is a lookup per planned unit, at most global.max_targets.
+ * The network thread alone changes the units array and the runtime, so it
+ * reads them unlocked; it takes s->mu only to install the result: the
+ * fields others read under the lock, the counters rows of new units, the
+ * units that go, the array, the drop counts. */
 
 struct sync {
 	struct scraper *s;
 	struct intern *old;      /* keys of the running units; id = index */
 	char *claimed;           /* per running unit: kept */
-	struct intern *seen;     /* keys wanted so far (duplicates are dropped) */
 	struct unit **next;
 	size_t nnext, cap;
 	int64_t now;
 };
 
-static void sync_one(struct sync *y, const struct want *w)
+/* The running unit w names, or a new one (taking w's strings). */
+static void sync_one(struct sync *y, struct want *w)
 {
-	const char *scheme = labelset_get(w->ls, "__scheme__");
-	const char *addr = labelset_get(w->ls, "__address__");
-	char *url = unit_url(w->job, scheme ? scheme : w->job->scheme, addr, w->prof);
-	struct labelset labels = {0};
+	const struct scrape_job *j = &y->s->rt->cfg->jobs[w->job];
+	uint32_t id = intern_find(y->old, w->key, strlen(w->key));
 	struct unit *u;
-	char *key;
-	uint32_t id;
-	int is_new;
 
-	series_labels(w->ls, w->job->job_name, &labels);
-	key = want_key(w, url, &labels);
-	intern_put(y->seen, key, strlen(key), &is_new);
-	if (!is_new)
-		goto drop;
-	id = intern_find(y->old, key, strlen(key));
-	XGROW(y->next, y->cap, y->nnext + 1);
 	if (id != INTERN_NONE && !y->claimed[id]) {
 		y->claimed[id] = 1;
 		u = y->s->units[id];
-		if (u->interval != w->job->interval)
-			u->next_due = first_due(u->url, w->job->interval, y->now);
+		if (u->interval != j->interval)
+			u->next_due = first_due(u->url, j->interval, y->now);
 	} else {
 		u = xcalloc(1, sizeof(*u));
-		u->key = key;
-		u->url = url;
-		u->labels = labels;
-		u->job_name = xstrdup(w->job->job_name);
-		u->prof_name = xstrdup(w->prof->name);
-		u->stat = stat_row(y->s, u->job_name, u->prof_name);
+		u->key = w->key;
+		u->url = w->url;
+		u->labels = w->labels;
+		u->job_name = xstrdup(j->job_name);
+		u->prof_name = xstrdup(j->profiles[w->prof].name);
+		u->stat = STAT_NONE;
 		u->delta = delta_new();
-		u->next_due = first_due(url, w->job->interval, y->now);
-		key = url = NULL;
-		labels = (struct labelset){0};
+		u->next_due = first_due(u->url, j->interval, y->now);
+		w->key = w->url = NULL;
+		w->labels = (struct labelset){0};
 	}
-	u->job = w->job;
-	u->interval = w->job->interval;
-	u->endpoint_delta = w->prof->delta;
-	u->span = w->prof->delta && w->prof->seconds ? w->prof->seconds : w->job->interval;
+	u->job = j;
+	u->prof = &j->profiles[w->prof];
+	u->interval = j->interval;
 	y->next[y->nnext++] = u;
-drop:
-	free(key);
-	free(url);
-	labelset_release(&labels);
-}
-
-/* One discovered target: labels, relabelling, a unit per profile type. */
-static void sync_target(struct sync *y, const struct jobrt *jr, const struct static_config *g,
-			const char *target, const char *file)
-{
-	const struct scrape_job *j = jr->job;
-	struct labelset ls = {0};
-	size_t i;
-
-	labelset_set(&ls, "__address__", target);
-	labelset_set(&ls, "__scheme__", j->scheme);
-	labelset_set(&ls, "job", j->job_name);
-	if (file)
-		labelset_set(&ls, "__meta_filepath", file);
-	for (i = 0; i < g->nlabels; i++)
-		labelset_set(&ls, g->labels[i].name, g->labels[i].value);
-	if ((!jr->rl || relabel_apply(jr->rl, &ls)) && labelset_get(&ls, "__address__"))
-		for (i = 0; i < j->nprofiles; i++)
-			if (j->profiles[i].enabled)
-				sync_one(y, &(struct want){j, &j->profiles[i], &ls});
-	labelset_release(&ls);
-}
-
-static void sync_groups(struct sync *y, const struct jobrt *jr, const struct static_config *g,
-			size_t ng, const char *file)
-{
-	size_t i, t;
-
-	for (i = 0; i < ng; i++)
-		for (t = 0; t < g[i].ntargets; t++)
-			sync_target(y, jr, &g[i], g[i].targets[t], file);
 }
 
 /* Stops a unit that is no longer wanted. Network thread, under s->mu. */
@@ -332,41 +157,75 @@ static void retire(struct scraper *s, struct unit *u)
 		scrape_unit_free(u);
 }
 
-/* Rebuilds the units from the runtime's targets. Network thread. */
-static void sync_units(struct scraper *s)
+/* Installs y. Under s->mu; prev gets each job's previous drop count. */
+static void sync_install(struct sync *y, const size_t *dropped, size_t *prev)
 {
-	struct sync y = {.s = s, .now = scrape_now()};
-	const struct static_config *g;
-	const char *err;
-	size_t i, k, f, ng;
+	struct scraper *s = y->s;
+	size_t i;
 
-	pthread_mutex_lock(&s->mu);
-	y.old = intern_new(s->nunits);
-	y.seen = intern_new(s->nunits);
-	y.claimed = xcalloc(s->nunits + 1, 1);
-	for (i = 0; i < s->nunits; i++)
-		intern_put(y.old, s->units[i]->key, strlen(s->units[i]->key), NULL);
-	for (i = 0; i < s->rt->cfg->njobs; i++) {
-		const struct jobrt *jr = &s->rt->jobs[i];
-		sync_groups(&y, jr, jr->job->statics, jr->job->nstatics, NULL);
-		for (k = 0; k < jr->job->nfile_sd; k++)
-			for (f = 0; f < filesd_nfiles(jr->sd[k]); f++) {
-				const char *path = filesd_file(jr->sd[k], f, &g, &ng, &err);
-				sync_groups(&y, jr, g, ng, path);
-			}
+	for (i = 0; i < y->nnext; i++) {
+		struct unit *u = y->next[i];
+		if (u->stat == STAT_NONE)
+			u->stat = stat_row(s, u->job_name, u->prof_name);
+		u->endpoint_delta = u->prof->delta;
+		u->span = u->prof->delta && u->prof->seconds ? u->prof->seconds : u->interval;
 	}
 	for (i = 0; i < s->nunits; i++)
-		if (!y.claimed[i])
+		if (!y->claimed[i])
 			retire(s, s->units[i]);
 	free(s->units);
-	s->units = y.next;
-	s->nunits = y.nnext;
-	s->cap = y.cap;
+	s->units = y->next;
+	s->nunits = y->nnext;
+	s->cap = y->cap;
 	s->next_start = 0;
+	for (i = 0; i < s->rt->cfg->njobs; i++) {
+		prev[i] = s->rt->jobs[i].dropped;
+		s->rt->jobs[i].dropped = dropped[i];
+	}
+}
+
+/* A job that starts or stops losing targets to the cap, or loses a
+ * different number, is logged. */
+static void log_dropped(struct scraper *s, const size_t *prev, const size_t *now)
+{
+	const struct scrape_config *cfg = s->rt->cfg;
+	size_t i;
+
+	for (i = 0; s->log && i < cfg->njobs; i++) {
+		if (now[i] == prev[i])
+			continue;
+		if (now[i])
+			s->log("warn", "scrape: job %s: %zu targets (target x profile type) are not "
+			       "scraped: over global.max_targets (%zu)", cfg->jobs[i].job_name, now[i],
+			       cfg->max_targets);
+		else
+			s->log("info", "scrape: job %s: every target is scraped again (within "
+			       "global.max_targets)", cfg->jobs[i].job_name);
+	}
+}
+
+/* Makes the units those p plans for s->rt, and frees p. Network thread. */
+static void sync_units(struct scraper *s, struct plan *p)
+{
+	struct sync y = {.s = s, .now = scrape_now()};
+	size_t *prev = xcalloc(s->rt->cfg->njobs + 1, sizeof(*prev)), i;
+
+	y.old = intern_new(s->nunits);
+	y.claimed = xcalloc(s->nunits + 1, 1);
+	y.cap = p->n + 1;
+	y.next = xcalloc(y.cap, sizeof(*y.next));
+	for (i = 0; i < s->nunits; i++)
+		intern_put(y.old, s->units[i]->key, strlen(s->units[i]->key), NULL);
+	for (i = 0; i < p->n; i++)
+		sync_one(&y, &p->w[i]);
+	pthread_mutex_lock(&s->mu);
+	sync_install(&y, p->dropped, prev);
 	pthread_mutex_unlock(&s->mu);
+	log_dropped(s, prev, p->dropped);
 	intern_free(y.old);
-	intern_free(y.seen);
 	free(y.claimed);
+	free(prev);
+	plan_free(p);
 }
 
 /* ---- one transfer ------------------------------------------------------------- */
@@ -588,29 +447,26 @@ static int64_t start_due(struct scraper *s)
 	return next;
 }
 
-/* A pending reload, and file_sd every SCRAPE_SD_POLL_MS. */
+/* file_sd every SCRAPE_SD_POLL_MS, and a pending reload. A scan (and the
+ * plan of the units, when a target list changed) is made on the discovery
+ * thread; until it is collected neither the watchers nor the runtime
+ * change (discovery.c). A reload switches runtimes at once but syncs only
+ * with the plan made from the new one's first scan, so that units of
+ * file_sd targets that stay are not dropped and made again in between;
+ * until then the old runtime stays (units point at its jobs). */
 static void discover(struct scraper *s)
 {
 	int64_t now = scrape_now();
 	struct runtime *old = NULL;
-	int changed = 0;
+	struct plan *p = NULL;
+	int reload = 0;
 
-	pthread_mutex_lock(&s->mu);
-	if (s->pending) {
-		runtime_adopt(s->pending, s->rt);
-		old = s->rt;
-		s->rt = s->pending;
-		s->pending = NULL;
-		s->next_sd_poll = 0;
-		changed = 1;
+	if (s->sd_busy && scrape_sd_collect(s, &p) && s->retired) {
+		old = s->retired;
+		s->retired = NULL;
 	}
-	if (now >= s->next_sd_poll) {
-		changed |= runtime_poll(s, s->rt, now);
-		s->next_sd_poll = now + SCRAPE_SD_POLL_MS * 1000000LL;
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (changed)
-		sync_units(s);
+	if (p)
+		sync_units(s, p);
 	if (old) {
 		/* Units now point at the new jobs: the old config can go. */
 		runtime_free(old);
@@ -618,6 +474,21 @@ static void discover(struct scraper *s)
 		s->reloads++;
 		pthread_cond_broadcast(&s->reload_cv);
 		pthread_mutex_unlock(&s->mu);
+	}
+	if (s->sd_busy)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (s->pending) {
+		runtime_adopt(s->pending, s->rt);
+		s->retired = s->rt;
+		s->rt = s->pending;
+		s->pending = NULL;
+		reload = 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (reload || now >= s->next_sd_poll) {
+		scrape_sd_request(s, now, reload);
+		s->next_sd_poll = now + SCRAPE_SD_POLL_MS * 1000000LL;
 	}
 }
 
@@ -662,7 +533,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 	return 0;
 }
 
-static void wake(struct scraper *s)
+void scrape_wake(struct scraper *s)
 {
 	uint64_t one = 1;
 	ssize_t w = write(s->wake, &one, sizeof(one));
@@ -786,6 +657,7 @@ int scraper_start(struct scrape_config *cfg, struct store *store, scrape_log_fn 
 	pthread_mutex_init(&s->reload_mu, NULL);
 	pthread_cond_init(&s->reload_cv, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
+	pthread_cond_init(&s->sd_cv, NULL);
 	s->stop = 1; /* until the threads run: scraper_stop() must not join */
 	if ((rc = runtime_new(cfg, &s->rt, e)) < 0)
 		goto fail;
@@ -793,7 +665,9 @@ int scraper_start(struct scrape_config *cfg, struct store *store, scrape_log_fn 
 		goto fail;
 	runtime_poll(s, s->rt, scrape_now());
 	s->next_sd_poll = scrape_now() + SCRAPE_SD_POLL_MS * 1000000LL;
-	sync_units(s);
+	sync_units(s, plan_build(s->rt, NULL));
+	if ((rc = scrape_sd_start(s, e)) < 0)
+		goto fail;
 	s->stop = 0;
 	if ((rc = scrape_workers_start(s, e)) < 0)
 		goto fail;
@@ -818,10 +692,11 @@ void scraper_stop(struct scraper *s)
 		return;
 	if (!stopping(s)) {
 		__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
-		wake(s);
+		scrape_wake(s);
 		pthread_join(s->thread, NULL);
 		scrape_workers_stop(s);
 	}
+	scrape_sd_stop(s);
 	for (i = 0; i < s->nunits; i++) {
 		s->units[i]->queued = 0; /* workers are gone */
 		retire(s, s->units[i]);
@@ -833,10 +708,12 @@ void scraper_stop(struct scraper *s)
 	if (s->wake >= 0)
 		close(s->wake);
 	runtime_free(s->rt);
+	runtime_free(s->retired);
 	runtime_free(s->pending);
 	intern_free(s->stat_keys);
 	free(s->stats);
 	pthread_cond_destroy(&s->work_cv);
+	pthread_cond_destroy(&s->sd_cv);
 	pthread_cond_destroy(&s->reload_cv);
 	pthread_mutex_destroy(&s->reload_mu);
 	pthread_mutex_destroy(&s->mu);
@@ -846,6 +723,7 @@ void scraper_stop(struct scraper *s)
 int scraper_reload(struct scraper *s, struct scrape_config *cfg, struct err *e)
 {
 	struct runtime *rt;
+	uint64_t before;
 	int rc;
 
 	if ((rc = runtime_new(cfg, &rt, e)) < 0)
@@ -853,10 +731,12 @@ int scraper_reload(struct scraper *s, struct scrape_config *cfg, struct err *e)
 	pthread_mutex_lock(&s->reload_mu);
 	pthread_mutex_lock(&s->mu);
 	s->pending = rt;
+	before = s->reloads;
 	pthread_mutex_unlock(&s->mu);
-	wake(s);
+	scrape_wake(s);
 	pthread_mutex_lock(&s->mu);
-	while (s->pending)
+	/* Until the units run the new configuration (discover()). */
+	while (s->reloads == before)
 		pthread_cond_wait(&s->reload_cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
 	pthread_mutex_unlock(&s->reload_mu);

@@ -15,7 +15,10 @@
  * are counted (stackyard_scrape_missed_intervals_total).
  *
  * Targets come from static_configs and file_sd_configs (filesd.h, polled
- * every SCRAPE_SD_POLL_MS), relabelled per job. When the target list
+ * every SCRAPE_SD_POLL_MS and read on a thread of their own, so that slow
+ * or large files delay neither transfers nor the status pages), relabelled
+ * per job, at most global.max_targets units in all (the rest are dropped,
+ * logged and listed in discovery_errors). When the target list
  * changes, by discovery or by scraper_reload(), units are matched by
  * identity (job, profile type, URL, labels): those that stay keep their
  * schedule, delta baseline and status; new ones start on their own
@@ -55,7 +58,8 @@ void scraper_stop(struct scraper *s);
 
 /* Replaces the running configuration with cfg (owned by the scraper from
  * now on, also on error). Relabel rules are compiled first: on an error
- * nothing changes. Returns once the network thread has switched. */
+ * nothing changes. Returns once the units run the new configuration,
+ * with the targets of its file_sd files read. */
 int scraper_reload(struct scraper *s, struct scrape_config *cfg, struct err *e);
 
 /* scrape_config_load(path) then scraper_reload(): the one reload that
@@ -66,6 +70,9 @@ int scraper_reload_file(struct scraper *s, const char *path, struct err *e);
 /* {"targets": [{"job", "url", "profile_type", "labels": {...}, "health",
  * "last_scrape", "duration_seconds", "last_error"}, ...],
  *  "discovery_errors": [{"job", "file", "error"}, ...]}
+ * discovery_errors: target files that cannot be read, files over the
+ * per-file_sd_configs limit (file: the first one ignored), and targets
+ * dropped by global.max_targets (file: "").
  * s may be NULL (no configuration): empty lists. */
 void scraper_targets_json(struct scraper *s, struct buf *out);
 

@@ -41,29 +41,52 @@ static void unit_json(const struct unit *u, struct buf *out)
 	buf_putc(out, '}');
 }
 
-/* Files that file_sd could not read or parse, with why. Under mu. */
-static void discovery_errors_json(const struct runtime *rt, struct buf *out)
+static void discovery_error(struct buf *out, int *first, const char *job, const char *file,
+			    const char *error)
+{
+	buf_puts(out, *first ? "{\"job\":" : ",{\"job\":");
+	put_str(out, job);
+	buf_puts(out, ",\"file\":");
+	put_str(out, file);
+	buf_puts(out, ",\"error\":");
+	put_str(out, error);
+	buf_putc(out, '}');
+	*first = 0;
+}
+
+/* One job's: files that file_sd could not read or parse, files over the
+ * limit, targets over global.max_targets. Under mu. */
+static void job_errors_json(const struct runtime *rt, const struct jobrt *jr, int *first,
+			    struct buf *out)
 {
 	const struct static_config *g;
 	const char *err, *path;
-	size_t i, k, f, ng;
+	size_t k, f, ng;
+
+	for (k = 0; k < jr->job->nfile_sd; k++) {
+		for (f = 0; f < filesd_nfiles(jr->sd[k]); f++) {
+			path = filesd_file(jr->sd[k], f, &g, &ng, &err);
+			if (err[0])
+				discovery_error(out, first, jr->job->job_name, path, err);
+		}
+		if ((path = filesd_limit(jr->sd[k], &err)))
+			discovery_error(out, first, jr->job->job_name, path, err);
+	}
+	if (jr->dropped) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "%zu targets (target x profile type) not scraped: over "
+			 "global.max_targets (%zu)", jr->dropped, rt->cfg->max_targets);
+		discovery_error(out, first, jr->job->job_name, "", msg);
+	}
+}
+
+static void discovery_errors_json(const struct runtime *rt, struct buf *out)
+{
+	size_t i;
 	int first = 1;
 
 	for (i = 0; rt && i < rt->cfg->njobs; i++)
-		for (k = 0; k < rt->jobs[i].job->nfile_sd; k++)
-			for (f = 0; f < filesd_nfiles(rt->jobs[i].sd[k]); f++) {
-				path = filesd_file(rt->jobs[i].sd[k], f, &g, &ng, &err);
-				if (!err[0])
-					continue;
-				buf_puts(out, first ? "{\"job\":" : ",{\"job\":");
-				put_str(out, rt->jobs[i].job->job_name);
-				buf_puts(out, ",\"file\":");
-				put_str(out, path);
-				buf_puts(out, ",\"error\":");
-				put_str(out, err);
-				buf_putc(out, '}');
-				first = 0;
-			}
+		job_errors_json(rt, &rt->jobs[i], &first, out);
 }
 
 void scraper_targets_json(struct scraper *s, struct buf *out)
@@ -181,12 +204,28 @@ static void write_targets(struct scraper *s, struct buf *out)
 	free(count);
 }
 
+/* Per job: units over global.max_targets, not scraped. */
+static void write_dropped(const struct runtime *rt, struct buf *out)
+{
+	size_t i;
+
+	buf_puts(out, "# HELP stackyard_scrape_targets_dropped Targets (one per profile type) not "
+		      "scraped because global.max_targets was reached.\n"
+		      "# TYPE stackyard_scrape_targets_dropped gauge\n");
+	for (i = 0; i < rt->cfg->njobs; i++) {
+		buf_puts(out, "stackyard_scrape_targets_dropped{job=\"");
+		put_label_value(out, rt->jobs[i].job->job_name);
+		buf_printf(out, "\"} %zu\n", rt->jobs[i].dropped);
+	}
+}
+
 void scraper_metrics_write(struct scraper *s, struct buf *out)
 {
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->mu);
 	write_targets(s, out);
+	write_dropped(s->rt, out);
 	write_counters(s, out);
 	buf_printf(out, "# HELP stackyard_config_reloads_total Successful configuration reloads.\n"
 		   "# TYPE stackyard_config_reloads_total counter\nstackyard_config_reloads_total %" PRIu64 "\n"

@@ -79,6 +79,7 @@ static void prepare(struct item *it)
 		if (first)
 			return;
 	}
+	/* Identity fields: never rewritten while the unit lives (scrape_int.h). */
 	o.name = u->prof_name;
 	o.labels = u->labels.l;
 	o.nlabels = u->labels.n;

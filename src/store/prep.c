@@ -23,16 +23,10 @@ static struct h128 hash_bytes(const void *p, size_t len)
 	return (struct h128){h.low64, h.high64};
 }
 
-/* Each string is hashed once per profile, however many locations use it.
- * A real hash of {0, 0} would only be hashed again. */
 static void str_words(struct ctx *c, uint32_t i, uint64_t *w)
 {
-	struct h128 *h = &c->strh[i];
-
-	if (!h->lo && !h->hi)
-		*h = hash_bytes(c->p->str[i].ptr, c->p->str[i].len);
-	w[0] = h->lo;
-	w[1] = h->hi;
+	w[0] = c->strh[i].lo;
+	w[1] = c->strh[i].hi;
 }
 
 static struct h128 location_key(struct ctx *c, uint32_t li)
@@ -86,7 +80,12 @@ void prep_build(const struct pprof_profile *p, struct prep *out)
 	size_t i;
 
 	c.p = p;
-	c.strh = xcalloc(p->nstr + 1, sizeof(*c.strh));
+	/* Every string, once, in table order: the strings lie in that order
+	 * in the decoded bytes, so this reads memory sequentially, where
+	 * hashing them as locations name them would jump around. */
+	c.strh = xmalloc((p->nstr + 1) * sizeof(*c.strh));
+	for (i = 0; i < p->nstr; i++)
+		c.strh[i] = hash_bytes(p->str[i].ptr ? p->str[i].ptr : "", p->str[i].len);
 	out->loc = xmalloc((p->nlocation + 1) * sizeof(*out->loc));
 	out->stack = xmalloc((p->nsample + 1) * sizeof(*out->stack));
 	for (i = 0; i < p->nlocation; i++)

@@ -950,6 +950,7 @@ struct profiles_q {
 	struct store_series_info *info;  /* per series of the current block */
 	size_t ninfo, cap;
 	const uint32_t *ids;
+	size_t at;                       /* index of the last row's series */
 };
 
 /* Series info points into the block's reader cache, which stays put while
@@ -967,11 +968,19 @@ static int profiles_row_cb(void *ctx, uint32_t series, int64_t ts, const uint32_
 			   const int64_t *values, size_t n)
 {
 	struct profiles_q *q = ctx;
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < q->ninfo && q->ids[i] != series; i++)
-		;
-	return i == q->ninfo ? -EUCLEAN : q->cb(q->ctx, &q->info[i], ts, nodes, values, n);
+	/* Rows come series by series in the order of ids[], so the search
+	 * starts where the last row's series was: one step per series, not a
+	 * scan of all series per row. */
+	for (k = 0; k < q->ninfo; k++) {
+		size_t i = (q->at + k) % q->ninfo;
+		if (q->ids[i] == series) {
+			q->at = i;
+			return q->cb(q->ctx, &q->info[i], ts, nodes, values, n);
+		}
+	}
+	return -EUCLEAN;
 }
 
 static int profiles_block(struct block_reader *r, void *ctx, struct err *e)
@@ -981,7 +990,7 @@ static int profiles_block(struct block_reader *r, void *ctx, struct err *e)
 	size_t n;
 	int rc;
 
-	q->ninfo = 0;
+	q->ninfo = q->at = 0;
 	rc = block_reader_series(r, q->sel, &ids, &n, profiles_series_cb, q, e);
 	q->ids = ids;
 	if (!rc)
@@ -995,7 +1004,7 @@ static int sq_profiles(struct store *st, const struct selector *sel, int64_t fro
 		       int64_t until, struct stacktree *paths, store_profile_cb cb, void *ctx,
 		       struct err *e)
 {
-	struct profiles_q q = {sel, from, until, paths, cb, ctx, NULL, 0, 0, NULL};
+	struct profiles_q q = {sel, from, until, paths, cb, ctx, NULL, 0, 0, NULL, 0};
 	int rc = each_block((struct sqstore *)st, from, until, profiles_block, &q, e);
 
 	free(q.info);

@@ -15,6 +15,7 @@ import glob
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zlib
@@ -97,6 +98,23 @@ class Stackyard:
         if sample_type is not None:
             args += ["--sample-type", sample_type]
         return self.ok(*(args + list(extra) + list(paths))).json()
+
+
+def go_build(tmp_path_factory, name, src, what):
+    """Builds the Go program src (GOPATH mode, no cgo) with Debian's Go into
+    a fresh temporary directory and returns the executable. A missing `go`
+    fails the test, saying that it builds `what`."""
+    go = shutil.which("go")
+    if not go:
+        pytest.fail("`go` not found: Debian's golang-go builds %s "
+                    "(scripts/deps.sh installs it)" % what, pytrace=False)
+    d = tmp_path_factory.mktemp(name)
+    env = dict(os.environ, GOCACHE=str(d / "cache"), GOPATH=str(d / "gopath"),
+               GO111MODULE="off", CGO_ENABLED="0")
+    exe = d / name
+    subprocess.run([go, "build", "-o", str(exe), src], check=True, env=env,
+                   capture_output=True, timeout=300)
+    return exe
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,12 @@ program in two versions (tests/regress/goapp, -slow makes score() three
 times slower) scraped by the server."""
 import json
 import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from conftest import STACKYARD_BIN, STACKYARD_TOOLS
+from conftest import STACKYARD_BIN, STACKYARD_TOOLS, go_build
 from test_server import Server, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -222,17 +221,7 @@ def test_offline_files(tmp_path):
 
 @pytest.fixture(scope="module")
 def goapp_exe(tmp_path_factory):
-    go = shutil.which("go")
-    if not go:
-        pytest.fail("`go` not found: Debian's golang-go builds the test program "
-                    "(scripts/deps.sh installs it)", pytrace=False)
-    d = tmp_path_factory.mktemp("regressapp")
-    env = dict(os.environ, GOCACHE=str(d / "cache"), GOPATH=str(d / "gopath"),
-               GO111MODULE="off", CGO_ENABLED="0")
-    exe = d / "regressapp"
-    subprocess.run([go, "build", "-o", str(exe), GOAPP], check=True, env=env,
-                   capture_output=True, timeout=300)
-    return exe
+    return go_build(tmp_path_factory, "regressapp", GOAPP, "the test program")
 
 
 def wait_for_verdict(s, base, target, start, deadline):

@@ -3,12 +3,12 @@ tests/scrape/goapp with Debian's Go: the stored profiles show its known
 costs in the right proportions."""
 import json
 import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
+from conftest import go_build
 from fake_http import FakeHTTP
 from test_server import Server, free_port
 
@@ -18,17 +18,7 @@ GOAPP = os.path.join(HERE, "..", "scrape", "goapp", "main.go")
 
 @pytest.fixture(scope="module")
 def goapp_exe(tmp_path_factory):
-    go = shutil.which("go")
-    if not go:
-        pytest.fail("`go` not found: Debian's golang-go builds the scrape targets "
-                    "(scripts/deps.sh installs it)", pytrace=False)
-    d = tmp_path_factory.mktemp("goapp")
-    env = dict(os.environ, GOCACHE=str(d / "cache"), GOPATH=str(d / "gopath"),
-               GO111MODULE="off", CGO_ENABLED="0")
-    exe = d / "goapp"
-    subprocess.run([go, "build", "-o", str(exe), GOAPP], check=True, env=env,
-                   capture_output=True, timeout=300)
-    return exe
+    return go_build(tmp_path_factory, "goapp", GOAPP, "the scrape targets")
 
 
 def start_goapp(exe, *extra):

@@ -246,6 +246,7 @@ static void test_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(c->njobs, 1);
+	assert_int_equal(c->max_targets, SCRAPE_DEFAULT_MAX_TARGETS);
 	assert_string_equal(j->job_name, "a");
 	assert_int_equal(j->line, 1);
 	assert_int_equal(j->interval, 10 * NS);
@@ -619,7 +620,36 @@ static const struct bad bad_configs[] = {
 	{"scrape_configs: []\n---\nscrape_configs: []\n", 3, "more than one YAML document"},
 	{"- a\n", 1, "the configuration: expected a mapping, got a list"},
 	{"scrape_configs:\n- job_name: \"a\\0b\"\n", 2, "job_name: NUL byte in a string"},
+	{"global:\n  max_targets: 0\n", 2, "max_targets: must be from 1 to 1000000"},
+	{"global:\n  max_targets: 1000001\n", 2, "max_targets: must be from 1 to 1000000"},
+	{"global:\n  max_targets: -5\n", 2, "max_targets: '-5' is not a non-negative integer"},
+	{"global:\n  max_targets: [1]\n", 2, "max_targets: expected a string, got a list"},
+	{"global:\n  scrape_interval: 15s\n", 2, "unknown key 'scrape_interval' in global"},
+	{"global: 5\n", 1, "global: expected a mapping, got a scalar"},
 };
+
+/* global.max_targets: set, at its bounds, and null (the default). */
+static void test_max_targets(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t want;
+	} cases[] = {
+		{"global: {max_targets: 5}\nscrape_configs: []\n", 5},
+		{"global:\n  max_targets: 1\n", 1},
+		{"global:\n  max_targets: 1000000\n", 1000000},
+		{"global:\n  max_targets:\n", SCRAPE_DEFAULT_MAX_TARGETS},
+		{"global: {}\n", SCRAPE_DEFAULT_MAX_TARGETS},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct scrape_config *c = parse_ok(cases[i].text);
+		assert_int_equal(c->max_targets, cases[i].want);
+		scrape_config_free(c);
+	}
+}
 
 static void test_bad(void **state)
 {
@@ -660,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_example_commented_job),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_max_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

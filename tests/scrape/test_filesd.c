@@ -148,10 +148,25 @@ static void count_report(const char *path, const char *error, void *arg)
 	++*(int *)arg;
 }
 
+/* A fresh directory (tmpl, into dir) and a watcher of dir/t*.json that
+ * refreshes every 5 min; pattern (512 bytes) and files[0] back cfg. */
+static struct filesd *watch_dir(const char *tmpl, struct file_sd_config *cfg, char *pattern,
+				char **files)
+{
+	snprintf(dir, sizeof(dir), "%s", tmpl);
+	assert_non_null(mkdtemp(dir));
+	snprintf(pattern, 512, "%s/t*.json", dir);
+	files[0] = pattern;
+	cfg->files = files;
+	cfg->nfiles = 1;
+	cfg->refresh = 300LL * 1000000000;
+	return filesd_new(cfg);
+}
+
 static void test_watch(void **state)
 {
 	struct file_sd_config cfg = {0};
-	char pattern[512], got[1024], *files[1] = {pattern};
+	char pattern[512], got[1024], *files[1];
 	struct filesd *f, *f2;
 	const struct static_config *g;
 	const char *err;
@@ -159,13 +174,7 @@ static void test_watch(void **state)
 	int64_t now = 1000;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_filesd.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(pattern, sizeof(pattern), "%s/t*.json", dir);
-	cfg.files = files;
-	cfg.nfiles = 1;
-	cfg.refresh = 300LL * 1000000000;
-	f = filesd_new(&cfg);
+	f = watch_dir("/tmp/test_filesd.XXXXXX", &cfg, pattern, files);
 
 	assert_int_equal(filesd_poll(f, now), 0);   /* nothing yet */
 	assert_int_equal(filesd_nfiles(f), 0);
@@ -303,8 +312,8 @@ static void test_stat_error_reported_once(void **state)
 
 /* A FIFO that matches the pattern (a tool writing through a pipe, or
  * anyone who can write in the directory) must not block the poll: the
- * scraper's network thread polls while holding the lock that /metrics and
- * /api/v1/targets take. Polled in a child that is killed if it waits. */
+ * discovery thread would never poll or reload again. Polled in a child
+ * that is killed if it waits. */
 static void test_fifo_does_not_block(void **state)
 {
 	char d[] = "/tmp/test_filesd_fifo.XXXXXX", pattern[256], fifo[256];
@@ -349,6 +358,118 @@ static void test_fifo_does_not_block(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A scan reads with the watcher untouched (the discovery thread scans
+ * while the status pages read it): only filesd_apply() changes what it
+ * shows, and a scan freed unapplied changes nothing. */
+static void test_scan_then_apply(void **state)
+{
+	struct file_sd_config cfg = {0};
+	char pattern[512], got[1024], cmd[300], *files[1];
+	struct filesd_scan *sc;
+	struct filesd *f;
+	const struct static_config *g;
+	const char *err;
+	size_t ng;
+
+	(void)state;
+	f = watch_dir("/tmp/test_filesd_scan.XXXXXX", &cfg, pattern, files);
+	put("t1.json", "[{\"targets\": [\"a:1\"]}]");
+	assert_int_equal(filesd_poll(f, 1000), 1);
+
+	put("t1.json", "[{\"targets\": [\"a:1\"");   /* broken */
+	put("t2.json", "[{\"targets\": [\"c:1\"]}]");
+	sc = filesd_scan(f, 2000);
+	dump(f, got, sizeof(got));
+	assert_string_equal(got, "t1.json:a:1 ");
+	filesd_file(f, 0, &g, &ng, &err);
+	assert_string_equal(err, "");
+	filesd_scan_free(sc);
+	dump(f, got, sizeof(got));
+	assert_string_equal(got, "t1.json:a:1 ");
+
+	sc = filesd_scan(f, 3000);
+	assert_int_equal(filesd_apply(f, sc), 1);
+	filesd_scan_free(sc);   /* the list it replaced */
+	dump(f, got, sizeof(got));
+	assert_string_equal(got, "t1.json:a:1! t2.json:c:1 ");
+
+	/* Nothing changed: nothing to apply, and the kept groups move. */
+	sc = filesd_scan(f, 4000);
+	assert_int_equal(filesd_apply(f, sc), 0);
+	filesd_scan_free(sc);
+	dump(f, got, sizeof(got));
+	assert_string_equal(got, "t1.json:a:1! t2.json:c:1 ");
+	filesd_free(f);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void count_limit(const char *path, const char *error, void *arg)
+{
+	(void)error;
+	if (!path)
+		++*(int *)arg;
+}
+
+/* More than FILESD_MAX_FILES files: the first by path are read, the others
+ * ignored, and that is an error, reported once, that says so; overlapping
+ * patterns count a file once. */
+static void test_file_limit(void **state)
+{
+	struct file_sd_config cfg = {0};
+	char p1[512], p2[512], name[64], cmd[300], *files[2] = {p1, p2};
+	const struct static_config *g;
+	const char *err, *first;
+	struct filesd *f;
+	size_t i, ng, targets = 0;
+	int n = 0;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_filesd_limit.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(p1, sizeof(p1), "%s/t*.json", dir);
+	snprintf(p2, sizeof(p2), "%s/t0*.json", dir);
+	cfg.files = files;
+	cfg.nfiles = 2;
+	cfg.refresh = 300LL * 1000000000;
+	for (i = 0; i < FILESD_MAX_FILES + 2; i++) {
+		char text[64];
+		snprintf(name, sizeof(name), "t%05zu.json", i);
+		snprintf(text, sizeof(text), "[{\"targets\": [\"h%zu:1\"]}]", i);
+		put(name, text);
+	}
+	f = filesd_new(&cfg);
+	assert_int_equal(filesd_poll(f, 1000), 1);
+	assert_int_equal(filesd_nfiles(f), FILESD_MAX_FILES);
+	for (i = 0; i < filesd_nfiles(f); i++) {
+		filesd_file(f, i, &g, &ng, &err);
+		targets += ng ? g[0].ntargets : 0;
+	}
+	assert_int_equal(targets, FILESD_MAX_FILES);
+	first = filesd_limit(f, &err);
+	assert_non_null(first);
+	assert_non_null(strstr(first, "/t10000.json"));
+	if (!strstr(err, "10002 files match, more than the limit of 10000") ||
+	    !strstr(err, "the other 2 ignored") || !strstr(err, "t10000.json"))
+		fail_msg("limit error: %s", err);
+	filesd_report(f, count_limit, &n);
+	filesd_poll(f, 2000);
+	filesd_report(f, count_limit, &n);
+	assert_int_equal(n, 1);
+
+	/* Back under the limit: the error goes. */
+	for (i = FILESD_MAX_FILES; i < FILESD_MAX_FILES + 2; i++) {
+		snprintf(cmd, sizeof(cmd), "%s/t%05zu.json", dir, i);
+		assert_int_equal(unlink(cmd), 0);
+	}
+	assert_int_equal(filesd_poll(f, 3000), 0);
+	assert_null(filesd_limit(f, &err));
+	assert_string_equal(err, "");
+	filesd_free(f);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +481,8 @@ int main(void)
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_stat_error_reported_once),
 		cmocka_unit_test(test_fifo_does_not_block),
+		cmocka_unit_test(test_scan_then_apply),
+		cmocka_unit_test(test_file_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

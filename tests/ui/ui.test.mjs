@@ -232,6 +232,38 @@ test('click a frame to zoom; breadcrumb and keyboard go back', async () => {
   assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
 });
 
+test('the zoom is in the URL: a copied link opens the same frame zoomed', async () => {
+  await open();
+  const fg = await apiQuery({ query: `${CPU}{}`, format: 'flamegraph', max_nodes: 16384 });
+  const N = fg.flamebearer.numTicks;
+  // the widest frame two levels below the root, clicked on level 2
+  const pick = decode(fg.flamebearer).filter((n) => n.level === 2).sort((a, b) => b.total - a.total)[0];
+  const canvas = page.locator('#flame-pane canvas.flame');
+  const box = await canvas.boundingBox();
+  await canvas.click({ position: { x: ((pick.x + pick.total / 2) / N) * box.width, y: 2 * 18 + 9 } });
+  const want = await page.evaluate(() => { const f = window.__stackyard.ui.flame; return { path: f.pathOf(f.zoom), stats: f.stats(f.zoom) }; });
+  assert.equal(want.stats.name, pick.name);
+  assert.equal(want.path.length, 2);
+  assert.equal((await stateOf()).zoom, want.path.join(';'));
+  const url = await page.evaluate(() => location.href);
+  assert.match(url, /[?&]zoom=/);
+  const p2 = await ctx.newPage();
+  await p2.goto(url);
+  await p2.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 20000 });
+  const got = await p2.evaluate(() => { const f = window.__stackyard.ui.flame; return { path: f.pathOf(f.zoom), stats: f.stats(f.zoom) }; });
+  assert.deepEqual(got.path, want.path);
+  assert.equal(got.stats.total, want.stats.total);
+  assert.ok(await p2.locator('#flame-pane .crumbs').isVisible());
+  // resetting the zoom takes it out of the URL
+  await p2.locator('#reset-zoom').click();
+  assert.doesNotMatch(await p2.evaluate(() => location.href), /[?&]zoom=/);
+  await p2.close();
+  // a zoom path the data does not have is dropped, not kept in the URL
+  await open('?zoom=' + encodeURIComponent('no.such;frame'));
+  assert.equal(await page.evaluate(() => window.__stackyard.ui.flame.zoom), 0);
+  assert.equal((await stateOf()).zoom, '');
+});
+
 test('search highlights matches and shows their share', async () => {
   await open();
   await page.locator('#search').fill('mallocgc');

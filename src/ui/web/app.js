@@ -15,12 +15,15 @@ import { el, fmtValue, fmtTime, fmtAgo, splitType, download } from './util.js';
 // comparison sides (selector matchers, range); threshold (points of the
 // total), confidence, wc (the "what changed" list), flagged ("1": hide
 // its noise rows) and path (a call path highlighted in the diff, frames
-// joined by ";"): its regression test.
+// joined by ";"): its regression test; zoom: the zoomed frame of the
+// flame graph (explore) or diff flame graph (compare) as the frames from
+// the root down to it, joined by ";" (kept while the data changes, dropped
+// when the new data has no such frame).
 const KEYS = {
   page: 'explore', view: 'flame', type: '', q: '{}', from: 'now-1h', until: 'now',
   search: '', fn: '', at: '', max_nodes: '16384',
   lq: '', lfrom: '', luntil: '', rq: '', rfrom: '', runtil: '',
-  threshold: '1', confidence: '0.99', wc: 'functions', flagged: '', path: '',
+  threshold: '1', confidence: '0.99', wc: 'functions', flagged: '', path: '', zoom: '',
 };
 const REGRESS_ROWS = 100; // rows per list of the "what changed" panel
 const PAGES = ['explore', 'compare', 'targets'];
@@ -313,10 +316,28 @@ async function openPoint(ms, step) {
   }
 }
 
+// A flame graph whose zoom is kept in the URL (see KEYS.zoom).
+function zoomedFlame(pane, label) {
+  const f = new FlameGraph(pane, { label, onZoom: (i) => {
+    state.zoom = i > 0 ? pathKey(f.pathOf(i)) : '';
+    writeUrl(false);
+  } });
+  return f;
+}
+
+// After new data: the URL's zoom again, or none if its frame is gone.
+function restoreZoom(f) {
+  if (state.zoom && !f.zoomToPath(state.zoom.split(';'))) {
+    state.zoom = '';
+    writeUrl(false);
+  }
+}
+
 function renderFlame(res) {
   ui.callers = ui.callees = null;
-  if (!ui.flame || !$('flame-pane').contains(ui.flame.canvas)) ui.flame = new FlameGraph($('flame-pane'), { label: 'flame graph' });
+  if (!ui.flame || !$('flame-pane').contains(ui.flame.canvas)) ui.flame = zoomedFlame($('flame-pane'), 'flame graph');
   ui.flame.setData(res.flamebearer, res.metadata);
+  restoreZoom(ui.flame);
 }
 
 function renderTable(top) {
@@ -422,8 +443,9 @@ async function loadCompare(signal) {
   ui.lchart.setData(lr, unit(), [toMs(left.from), toMs(left.until), 'rgba(31,95,191,0.18)']);
   ui.rchart.setData(rr, unit(), [toMs(right.from), toMs(right.until), 'rgba(194,65,12,0.18)']);
   $('diff-totals').textContent = `Baseline total ${fmtValue(diff.leftTicks, unit())}, comparison total ${fmtValue(diff.rightTicks, unit())}. Red grew, green shrank, as a share of each side's total.`;
-  ui.diffFlame = ui.diffFlame || new FlameGraph($('diff-pane'), { label: 'diff flame graph' });
+  ui.diffFlame = ui.diffFlame || zoomedFlame($('diff-pane'), 'diff flame graph');
   ui.diffFlame.setData(diff.flamebearer, diff.metadata, diff);
+  restoreZoom(ui.diffFlame);
   const rows = (diff.top || []).map((r) => {
     const baseShare = diff.leftTicks ? r.base_cum / diff.leftTicks : 0;
     const targetShare = diff.rightTicks ? r.target_cum / diff.rightTicks : 0;

@@ -223,6 +223,21 @@ export class FlameGraph {
 
   reset() { this.zoomTo(0); }
 
+  // Frame names from below the root down to node i (nodeOfPath's input).
+  pathOf(i) {
+    const frames = [];
+    for (; i > 0; i = this.parent[i]) frames.unshift(this.names[this.name[i]]);
+    return frames;
+  }
+
+  // Zooms to the node frames lead to; false (and no zoom) if there is none.
+  zoomToPath(frames) {
+    const i = frames.length ? this.nodeOfPath(frames) : -1;
+    if (i <= 0) return false;
+    this.zoomTo(i);
+    return true;
+  }
+
   // The node at level L whose range holds data x, or -1.
   nodeAt(L, X) {
     if (L < 0 || L >= this.nlevels) return -1;

@@ -172,4 +172,10 @@ void metrics_write(struct metrics *m, const struct store_stats *st, struct buf *
 	gauge(out, "stackyard_store_series", "Series (counted per block).", st->series);
 	gauge(out, "stackyard_store_profiles", "Stored profiles.", st->profiles);
 	gauge(out, "stackyard_store_bytes", "Bytes on disk.", st->bytes);
+	gauge(out, "stackyard_store_registry_paths", "Frame paths held in memory for merges.",
+	      st->reg_paths);
+	gauge(out, "stackyard_store_registry_locations",
+	      "Locations held in memory for pprof merges.", st->reg_locations);
+	gauge(out, "stackyard_store_registry_rebuilds",
+	      "Times the merge registries were started afresh after retention.", st->reg_rebuilds);
 }

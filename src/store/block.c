@@ -79,6 +79,19 @@ struct wcache {
 	size_t cap_period;
 };
 
+/* A block's node -> store-wide id map for one registry generation (see
+ * block.h): path[node] is the node's path id in that registry, sym[k] the
+ * registry id + 1 of the block's symbol k (frame name by string id, or
+ * location by location id; 0 = not mapped yet). */
+struct idmap {
+	uint64_t gen;                 /* the registry's generation; 0 = none */
+	uint32_t *path;
+	uint32_t n;                   /* nodes 0..n-1 mapped */
+	size_t cap;
+	uint32_t *sym;
+	size_t cap_sym;
+};
+
 /* The readers' view: the stack tree and frame names, grown on demand. */
 struct rcache {
 	pthread_mutex_t mu;
@@ -93,20 +106,12 @@ struct rcache {
 	struct pprof_str *strs;
 	size_t cap_strs;
 	struct intern *str_bytes;     /* owns the bytes strs[] point into */
-	uint32_t *gpath;              /* node -> store-wide path id */
-	uint32_t ngpath;
-	size_t cap_gpath;
-	uint32_t *gname;              /* string id -> path tree name id + 1 */
-	size_t cap_gname;
+	struct idmap pm;              /* frame paths (struct block_paths) */
 	struct sview *sv;             /* series with labels, by id - 1 */
 	size_t nsv, cap_sv;
 	struct intern *sv_strs;       /* owns the series strings */
 	struct pprof_profile *syms;   /* the block's symbols, for pprof output */
-	uint32_t *gloc;               /* location id -> registry location + 1 */
-	size_t cap_gloc;
-	uint32_t *lpath;              /* node -> store-wide location path id */
-	uint32_t nlpath;
-	size_t cap_lpath;
+	struct idmap lm;              /* location paths (struct block_locs) */
 };
 
 struct block {
@@ -122,6 +127,7 @@ struct block_reader {
 	struct block *b;
 	sqlite3 *db;
 	struct blob_ctx bc;
+	int sealed;                   /* as of the current read (reader_sealed) */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -358,6 +364,45 @@ static void wcache_release(struct wcache *w)
 	memset(w, 0, sizeof(*w));
 }
 
+static void idmap_release(struct idmap *m)
+{
+	free(m->path);
+	free(m->sym);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Room for nodes 0..nn-1 and symbols 0..nsym-1 (new symbols unmapped). */
+static void idmap_grow(struct idmap *m, size_t nn, size_t nsym)
+{
+	size_t old = m->cap_sym;
+
+	XGROW(m->path, m->cap, nn);
+	if (old < nsym) {
+		XGROW(m->sym, m->cap_sym, nsym);
+		memset(m->sym + old, 0, (m->cap_sym - old) * sizeof(*m->sym));
+	}
+}
+
+/* The map a merge against a registry of generation gen fills and reads
+ * (the block's cache mutex held). The block caches one generation, the
+ * newest it has met: a newer registry resets the cached map (it is rebuilt
+ * from the root); a query that pinned an older registry before a rebuild
+ * gets tmp, a map of its own for this call, and leaves the cache alone. */
+static struct idmap *idmap_pick(struct idmap *cached, struct idmap *tmp, uint64_t gen)
+{
+	if (cached->gen > gen) {
+		tmp->gen = gen;
+		return tmp;
+	}
+	if (cached->gen < gen) {
+		cached->gen = gen;
+		cached->n = 0;
+		if (cached->sym)
+			memset(cached->sym, 0, cached->cap_sym * sizeof(*cached->sym));
+	}
+	return cached;
+}
+
 struct sview {
 	uint32_t id;
 	const char *type;
@@ -373,8 +418,8 @@ static void rcache_release(struct rcache *r)
 		free(r->sv[i].l);
 	free(r->sv);
 	intern_free(r->sv_strs);
-	free(r->gpath);
-	free(r->gname);
+	idmap_release(&r->pm);
+	idmap_release(&r->lm);
 	free(r->parent);
 	free(r->loc);
 	free(r->frame_off);
@@ -382,8 +427,6 @@ static void rcache_release(struct rcache *r)
 	free(r->strs);
 	intern_free(r->str_bytes);
 	pprof_free(r->syms);
-	free(r->gloc);
-	free(r->lpath);
 	pthread_mutex_destroy(&r->mu);
 }
 
@@ -400,8 +443,23 @@ void block_close(struct block *b)
 
 int64_t block_start(const struct block *b) { return b->start; }
 int64_t block_end(const struct block *b) { return b->end; }
-int block_sealed(const struct block *b) { return b->sealed; }
 const char *block_path(const struct block *b) { return b->path; }
+
+/* Readers load the flag that block_seal() stores after its commit. */
+int block_sealed(const struct block *b)
+{
+	return __atomic_load_n(&b->sealed, __ATOMIC_ACQUIRE);
+}
+
+/* Whether the reader's next read may use roll-ups. Taken before the read
+ * starts its snapshot: sealing sets the flag after its commit, so a 1 here
+ * means the snapshot has the roll-ups; a 0 reads raw profiles, which a
+ * sealed block keeps too. (Read later, the flag could name roll-ups that
+ * the snapshot predates.) */
+static void reader_sealed(struct block_reader *r)
+{
+	r->sealed = block_sealed(r->b);
+}
 
 uint64_t block_file_bytes(const struct block *b)
 {
@@ -1388,7 +1446,8 @@ struct piece {
 	int64_t from, until;
 };
 
-static size_t plan(const struct block *b, int64_t from, int64_t until, struct piece *p)
+static size_t plan(const struct block *b, int sealed, int64_t from, int64_t until,
+		   struct piece *p)
 {
 	int64_t lo = from > b->start ? from : b->start;
 	int64_t hi = until < b->end ? until : b->end;
@@ -1397,7 +1456,7 @@ static size_t plan(const struct block *b, int64_t from, int64_t until, struct pi
 
 	if (hi <= lo)
 		return 0;
-	if (!b->sealed) {
+	if (!sealed) {
 		p[0] = (struct piece){0, 0, lo, hi};
 		return 1;
 	}
@@ -1441,7 +1500,7 @@ static int accumulate(struct block_reader *r, const uint32_t *ids, size_t n,
 		      int64_t from, int64_t until, int64_t *acc, size_t nacc, struct err *e)
 {
 	struct piece pcs[3];
-	size_t np = plan(r->b, from, until, pcs), i, k;
+	size_t np = plan(r->b, r->sealed, from, until, pcs), i, k;
 	int rc = 0;
 
 	for (k = 0; k < np && !rc; k++) {
@@ -1466,34 +1525,103 @@ static int accumulate(struct block_reader *r, const uint32_t *ids, size_t n,
 	return rc;
 }
 
-/* Gives nodes [c->ngpath, nn) their store-wide path ids (c->mu and
- * p->mu held). A node's path is its parent's path plus its location's
- * frames; parents have smaller ids, so one ascending pass suffices. */
-static void map_paths(struct rcache *c, struct block_paths *p, uint32_t nn)
+/* ---- store-wide registries ----------------------------------------------- */
+
+/* What both registries share: the lock over their contents, the
+ * generation and the reference count (block.h). */
+struct registry {
+	pthread_mutex_t mu;
+	uint64_t gen;
+	int refs;                     /* __atomic */
+};
+
+struct block_paths {
+	struct registry g;
+	struct stacktree *tree;
+};
+
+struct block_locs {
+	struct registry g;
+	struct pprof_merger *reg;     /* symbols only */
+	struct u64map kids;           /* parent path << 32 | location -> path */
+	uint32_t *parent, *loc;       /* per path id; 0 is the root */
+	size_t n, cap;
+};
+
+static uint64_t registry_last_gen; /* __atomic */
+
+static void registry_init(struct registry *g)
+{
+	pthread_mutex_init(&g->mu, NULL);
+	g->gen = __atomic_add_fetch(&registry_last_gen, 1, __ATOMIC_RELAXED);
+	g->refs = 1;
+}
+
+/* Drops a reference; 1 if it was the last (the caller then frees). */
+static int registry_unref(struct registry *g)
+{
+	if (__atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL))
+		return 0;
+	pthread_mutex_destroy(&g->mu);
+	return 1;
+}
+
+/* Registry entries the current-generation maps of blocks v[] use, with
+ * their ancestors (paths are trees, and a path needs its parents). c->mu
+ * then g->mu, the order merges take them in. */
+static size_t count_live(struct registry *g, const void *reg, size_t (*size)(const void *reg),
+			 uint32_t (*parent)(const void *reg, uint32_t id), size_t mapoff,
+			 struct block *const *v, size_t n)
+{
+	uint8_t *mark = NULL;
+	size_t cap = 0, live = 0, i;
+	uint32_t k, id;
+
+	for (i = 0; i < n; i++) {
+		struct rcache *c = &v[i]->r;
+		const struct idmap *m = (const struct idmap *)((const char *)c + mapoff);
+		pthread_mutex_lock(&c->mu);
+		if (m->gen == g->gen) {
+			size_t old = cap;
+			pthread_mutex_lock(&g->mu);
+			XGROW(mark, cap, size(reg));
+			memset(mark + old, 0, cap - old);
+			for (k = 0; k < m->n; k++)
+				for (id = m->path[k]; !mark[id]; id = parent(reg, id)) {
+					mark[id] = 1;
+					live++;
+				}
+			pthread_mutex_unlock(&g->mu);
+		}
+		pthread_mutex_unlock(&c->mu);
+	}
+	free(mark);
+	return live;
+}
+
+/* Gives nodes [m->n, nn) their store-wide path ids (c->mu and p's lock
+ * held). A node's path is its parent's path plus its location's frames;
+ * parents have smaller ids, so one ascending pass suffices. */
+static void map_paths(struct rcache *c, struct idmap *m, struct block_paths *p, uint32_t nn)
 {
 	uint32_t i, f;
 
-	if (c->ngpath >= nn)
+	if (m->n >= nn)
 		return;
-	XGROW(c->gpath, c->cap_gpath, nn);
-	if (c->cap_gname < (size_t)c->nstrs + 1) {
-		size_t old = c->cap_gname;
-		XGROW(c->gname, c->cap_gname, (size_t)c->nstrs + 1);
-		memset(c->gname + old, 0, (c->cap_gname - old) * sizeof(*c->gname));
-	}
-	if (!c->ngpath)
-		c->gpath[c->ngpath++] = 0;
-	for (i = c->ngpath; i < nn; i++) {
-		uint32_t g = c->gpath[c->parent[i]], loc = c->loc[i];
+	idmap_grow(m, nn, (size_t)c->nstrs + 1);
+	if (!m->n)
+		m->path[m->n++] = 0;
+	for (i = m->n; i < nn; i++) {
+		uint32_t g = m->path[c->parent[i]], loc = c->loc[i];
 		for (f = c->frame_off[loc]; f < c->frame_off[loc + 1]; f++) {
 			uint32_t s = c->frames[f];
-			if (!c->gname[s])
-				c->gname[s] = stacktree_name(p->tree, c->strs[s].ptr, c->strs[s].len) + 1;
-			g = stacktree_child(p->tree, g, c->gname[s] - 1);
+			if (!m->sym[s])
+				m->sym[s] = stacktree_name(p->tree, c->strs[s].ptr, c->strs[s].len) + 1;
+			g = stacktree_child(p->tree, g, m->sym[s] - 1);
 		}
-		c->gpath[i] = g;
+		m->path[i] = g;
 	}
-	c->ngpath = nn;
+	m->n = nn;
 }
 
 /* Adds a block's per-node values into out, indexed by the store-wide id
@@ -1521,6 +1649,7 @@ static int reader_begin(struct block_reader *r, size_t *nn, uint32_t *nstrs, str
 	struct rcache *c = &r->b->r;
 	int rc;
 
+	reader_sealed(r);
 	if ((rc = exec(r->db, "BEGIN", e)) < 0)
 		return rc;
 	pthread_mutex_lock(&c->mu);
@@ -1551,13 +1680,16 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 	rc = accumulate(r, ids, n, from, until, acc, nn, e);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (!rc) {
+		struct idmap tmp = {0}, *m;
 		pthread_mutex_lock(&c->mu);
-		pthread_mutex_lock(&paths->mu);
-		map_paths(c, paths, (uint32_t)nn);
+		m = idmap_pick(&c->pm, &tmp, paths->g.gen);
+		pthread_mutex_lock(&paths->g.mu);
+		map_paths(c, m, paths, (uint32_t)nn);
 		stacktree_nodes(paths->tree, &ntree);
-		pthread_mutex_unlock(&paths->mu);
-		acc_add(out, ntree, acc, c->gpath, nn);
+		pthread_mutex_unlock(&paths->g.mu);
+		acc_add(out, ntree, acc, m->path, nn);
 		pthread_mutex_unlock(&c->mu);
+		idmap_release(&tmp);
 	}
 	free(acc);
 	return rc;
@@ -1577,23 +1709,69 @@ int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct 
 		return rc;
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	pthread_mutex_lock(&c->mu);
-	pthread_mutex_lock(&paths->mu);
-	map_paths(c, paths, (uint32_t)nn);
-	pthread_mutex_unlock(&paths->mu);
+	/* A registry older than the block's map: a rebuild came first, and
+	 * warming for a registry queries no longer use would be wasted. */
+	if (c->pm.gen <= paths->g.gen) {
+		struct idmap *m = idmap_pick(&c->pm, NULL, paths->g.gen);
+		pthread_mutex_lock(&paths->g.mu);
+		map_paths(c, m, paths, (uint32_t)nn);
+		pthread_mutex_unlock(&paths->g.mu);
+	}
 	pthread_mutex_unlock(&c->mu);
 	return 0;
 }
 
-void block_paths_init(struct block_paths *p)
+struct block_paths *block_paths_new(void)
 {
-	pthread_mutex_init(&p->mu, NULL);
+	struct block_paths *p = xcalloc(1, sizeof(*p));
+
+	registry_init(&p->g);
 	p->tree = stacktree_new();
+	return p;
 }
 
-void block_paths_release(struct block_paths *p)
+struct block_paths *block_paths_ref(struct block_paths *p)
 {
+	__atomic_add_fetch(&p->g.refs, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+void block_paths_unref(struct block_paths *p)
+{
+	if (!p || !registry_unref(&p->g))
+		return;
 	stacktree_free(p->tree);
-	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+static size_t paths_size(const void *reg)
+{
+	size_t n;
+
+	stacktree_nodes(((const struct block_paths *)reg)->tree, &n);
+	return n;
+}
+
+static uint32_t paths_parent(const void *reg, uint32_t id)
+{
+	size_t n;
+
+	return stacktree_nodes(((const struct block_paths *)reg)->tree, &n)[id].parent;
+}
+
+size_t block_paths_size(struct block_paths *p)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->g.mu);
+	n = paths_size(p);
+	pthread_mutex_unlock(&p->g.mu);
+	return n;
+}
+
+size_t block_paths_live(struct block_paths *p, struct block *const *v, size_t n)
+{
+	return count_live(&p->g, p, paths_size, paths_parent, offsetof(struct rcache, pm), v, n);
 }
 
 /* The output node for path g, creating it and any missing ancestors. */
@@ -1630,7 +1808,7 @@ void block_paths_render(struct block_paths *p, const struct block_acc *acc,
 	uint32_t *out_of, *name_of, *chain = NULL;
 	size_t n, cap = 0, g;
 
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->g.mu);
 	nodes = stacktree_nodes(p->tree, &n);
 	out_of = xcalloc(n + 1, sizeof(*out_of));
 	name_of = xcalloc((size_t)stacktree_nnames(p->tree) + 1, sizeof(*name_of));
@@ -1638,7 +1816,7 @@ void block_paths_render(struct block_paths *p, const struct block_acc *acc,
 		if (acc->v[g])
 			stacktree_add_self(out, render_node(nodes, p, (uint32_t)g, out_of, name_of,
 							    &chain, &cap, out), acc->v[g]);
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->g.mu);
 	free(out_of);
 	free(name_of);
 	free(chain);
@@ -1772,27 +1950,65 @@ static int syms_refresh(struct block_reader *rd, struct err *e)
 	return rc;
 }
 
-void block_locs_init(struct block_locs *l)
+struct block_locs *block_locs_new(void)
 {
-	pthread_mutex_init(&l->mu, NULL);
+	struct block_locs *l = xcalloc(1, sizeof(*l));
+
+	registry_init(&l->g);
 	l->reg = pprof_merger_new();
 	u64map_init(&l->kids, 1024);
 	XGROW(l->parent, l->cap, 1);
 	l->loc = xrealloc(l->loc, l->cap * sizeof(*l->loc));
 	l->parent[0] = l->loc[0] = 0;
 	l->n = 1;
+	return l;
 }
 
-void block_locs_release(struct block_locs *l)
+struct block_locs *block_locs_ref(struct block_locs *l)
 {
+	__atomic_add_fetch(&l->g.refs, 1, __ATOMIC_RELAXED);
+	return l;
+}
+
+void block_locs_unref(struct block_locs *l)
+{
+	if (!l || !registry_unref(&l->g))
+		return;
 	pprof_merger_free(l->reg);
 	u64map_release(&l->kids);
 	free(l->parent);
 	free(l->loc);
-	pthread_mutex_destroy(&l->mu);
+	free(l);
 }
 
-/* The store-wide path: parent path plus registry location (l->mu held). */
+static size_t locs_size(const void *reg)
+{
+	return ((const struct block_locs *)reg)->n;
+}
+
+static uint32_t locs_parent(const void *reg, uint32_t id)
+{
+	return ((const struct block_locs *)reg)->parent[id];
+}
+
+size_t block_locs_size(struct block_locs *l, size_t *locations)
+{
+	size_t n;
+
+	pthread_mutex_lock(&l->g.mu);
+	n = l->n;
+	if (locations)
+		*locations = pprof_merger_symbols(l->reg)->nlocation;
+	pthread_mutex_unlock(&l->g.mu);
+	return n;
+}
+
+size_t block_locs_live(struct block_locs *l, struct block *const *v, size_t n)
+{
+	return count_live(&l->g, l, locs_size, locs_parent, offsetof(struct rcache, lm), v, n);
+}
+
+/* The store-wide path: parent path plus registry location (l->g.mu held). */
 static uint32_t locs_child(struct block_locs *l, uint32_t parent, uint32_t loc)
 {
 	uint64_t key = (uint64_t)parent << 32 | loc;
@@ -1811,34 +2027,56 @@ static uint32_t locs_child(struct block_locs *l, uint32_t parent, uint32_t loc)
 	return id;
 }
 
-/* Gives nodes [c->nlpath, nn) their store-wide location paths (c->mu and
- * l->mu held), mapping each block location into the registry once. */
-static void map_lpaths(struct rcache *c, struct block_locs *l, uint32_t nn)
+/* Gives nodes [m->n, nn) their store-wide location paths (c->mu and l's
+ * lock held), mapping each block location into the registry once. */
+static void map_lpaths(struct rcache *c, struct idmap *m, struct block_locs *l, uint32_t nn)
 {
-	size_t old = c->cap_gloc;
 	uint32_t i;
 	int sourced = 0;
 
-	if (c->nlpath >= nn)
+	if (m->n >= nn)
 		return;
-	XGROW(c->lpath, c->cap_lpath, nn);
-	XGROW(c->gloc, c->cap_gloc, (size_t)c->syms->nlocation + 1);
-	memset(c->gloc + old, 0, (c->cap_gloc - old) * sizeof(*c->gloc));
-	if (!c->nlpath)
-		c->lpath[c->nlpath++] = 0;
-	for (i = c->nlpath; i < nn; i++) {
-		uint32_t g = c->lpath[c->parent[i]], loc = c->loc[i];
+	idmap_grow(m, nn, (size_t)c->syms->nlocation + 1);
+	if (!m->n)
+		m->path[m->n++] = 0;
+	for (i = m->n; i < nn; i++) {
+		uint32_t g = m->path[c->parent[i]], loc = c->loc[i];
 		if (loc && loc <= c->syms->nlocation) {
-			if (!c->gloc[loc]) {
+			if (!m->sym[loc]) {
 				if (!sourced++)
 					pprof_merger_source(l->reg, c->syms);
-				c->gloc[loc] = pprof_merger_location(l->reg, loc - 1) + 1;
+				m->sym[loc] = pprof_merger_location(l->reg, loc - 1) + 1;
 			}
-			g = locs_child(l, g, c->gloc[loc] - 1);
+			g = locs_child(l, g, m->sym[loc] - 1);
 		}
-		c->lpath[i] = g;
+		m->path[i] = g;
 	}
-	c->nlpath = nn;
+	m->n = nn;
+}
+
+/* Remaps what the cache had mapped for an older registry; the cache holds
+ * everything that takes (nodes, frame names, symbols), so no SQL. */
+void block_rebind(struct block *b, struct block_paths *p, struct block_locs *l)
+{
+	struct rcache *c = &b->r;
+	uint32_t nn;
+
+	pthread_mutex_lock(&c->mu);
+	if (p && c->pm.gen && c->pm.gen < p->g.gen) {
+		nn = c->pm.n;
+		idmap_pick(&c->pm, NULL, p->g.gen);
+		pthread_mutex_lock(&p->g.mu);
+		map_paths(c, &c->pm, p, nn);
+		pthread_mutex_unlock(&p->g.mu);
+	}
+	if (l && c->lm.gen && c->lm.gen < l->g.gen && c->syms) {
+		nn = c->lm.n;
+		idmap_pick(&c->lm, NULL, l->g.gen);
+		pthread_mutex_lock(&l->g.mu);
+		map_lpaths(c, &c->lm, l, nn);
+		pthread_mutex_unlock(&l->g.mu);
+	}
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* The profile header from the profiles the range selects: time_nanos the
@@ -1899,6 +2137,7 @@ int block_reader_pprof(struct block_reader *r, struct block_locs *l, const uint3
 
 	if (!n)
 		return 0;
+	reader_sealed(r);
 	if ((rc = exec(r->db, "BEGIN", e)) < 0)
 		return rc;
 	pthread_mutex_lock(&c->mu);
@@ -1913,13 +2152,16 @@ int block_reader_pprof(struct block_reader *r, struct block_locs *l, const uint3
 	rc = rc ? rc : pprof_header(r, ids, n, from, until, hdr, e);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (!rc) {
+		struct idmap tmp = {0}, *m;
 		pthread_mutex_lock(&c->mu);
-		pthread_mutex_lock(&l->mu);
-		map_lpaths(c, l, (uint32_t)nn);
+		m = idmap_pick(&c->lm, &tmp, l->g.gen);
+		pthread_mutex_lock(&l->g.mu);
+		map_lpaths(c, m, l, (uint32_t)nn);
 		npath = l->n;
-		pthread_mutex_unlock(&l->mu);
-		acc_add(out, npath, acc, c->lpath, nn);
+		pthread_mutex_unlock(&l->g.mu);
+		acc_add(out, npath, acc, m->path, nn);
 		pthread_mutex_unlock(&c->mu);
+		idmap_release(&tmp);
 	}
 	free(acc);
 	return rc;
@@ -1995,7 +2237,7 @@ void block_locs_render(struct block_locs *l, const struct block_acc *acc,
 	uint32_t *stack = NULL, g, p;
 	size_t cap = 0, depth;
 
-	pthread_mutex_lock(&l->mu);
+	pthread_mutex_lock(&l->g.mu);
 	x.reg = pprof_merger_symbols(l->reg);
 	x.out = out;
 	x.str = xcalloc((size_t)x.reg->nstr + 1, sizeof(*x.str));
@@ -2011,7 +2253,7 @@ void block_locs_render(struct block_locs *l, const struct block_acc *acc,
 		}
 		pprof_add_sample(out, stack, (uint32_t)depth, &acc->v[g], 0);
 	}
-	pthread_mutex_unlock(&l->mu);
+	pthread_mutex_unlock(&l->g.mu);
 	free(x.str);
 	free(x.map);
 	free(x.fn);
@@ -2026,8 +2268,11 @@ int block_reader_range(struct block_reader *r, const uint32_t *ids, size_t n,
 		       size_t nsteps, struct err *e)
 {
 	struct piece pcs[3];
-	size_t np = plan(r->b, from, until, pcs), i, k;
+	size_t np, i, k;
 	int rc = 0;
+
+	reader_sealed(r);
+	np = plan(r->b, r->sealed, from, until, pcs);
 
 	for (k = 0; k < np && !rc; k++) {
 		sqlite3_stmt *st;
@@ -2351,7 +2596,7 @@ int block_seal(struct block *b, struct err *e)
 		/* Fold the WAL into the file: a sealed block is one file. */
 		sqlite3_exec(b->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		wcache_release(&b->w);
-		b->sealed = 1;
+		__atomic_store_n(&b->sealed, 1, __ATOMIC_RELEASE);
 	}
 	sum_release(&fine);
 	sum_release(&all);

@@ -22,15 +22,14 @@
  * Reading is thread-safe and independent of the writer: each reader has
  * its own connection and sees committed data only. The reader's symbol
  * cache (stack tree, frame names) is shared by readers of one block and
- * only ever grows, since every table is append-only. */
+ * only ever grows, since every table is append-only; its maps to
+ * store-wide ids follow the registries' generations (below). */
 #ifndef STACKYARD_STORE_BLOCK_H
 #define STACKYARD_STORE_BLOCK_H
 
 #include <stddef.h>
-#include <pthread.h>
 #include <stdint.h>
 
-#include "../base/u64map.h"
 #include "prep.h"
 #include "store.h"
 
@@ -86,20 +85,43 @@ int block_reader_profile_types(struct block_reader *r, store_string_cb cb,
  * as a registry) gives every block node a store-wide path id, computed once
  * per node and cached in the block's reader cache. A merge then only adds
  * numbers per path id (struct block_acc), whatever the number of blocks,
- * and the flame graph is built once at the end from the live paths. The
- * tree only grows; it holds one node per distinct path ever queried. */
-struct block_paths {
-	pthread_mutex_t mu;
-	struct stacktree *tree;
-};
+ * and the flame graph is built once at the end from the live paths.
+ *
+ * Registries and generations. A registry (struct block_paths, and struct
+ * block_locs below) only grows: one entry per distinct path of the blocks
+ * merged with it, including blocks long deleted. So the store replaces it
+ * now and then with a fresh one (block_paths_new) that only the live
+ * blocks fill. Each registry has a generation, unique and larger for newer
+ * registries, and a reference count; the invariants:
+ *   - a query pins one registry (block_paths_ref) for its whole duration
+ *     and passes that one to every block_reader_merge and to the render,
+ *     so every id in its block_acc and every id the render reads belong
+ *     to one generation; the last reference frees it (block_paths_unref);
+ *   - a block caches its node -> id map for one generation, the newest it
+ *     has met. A merge checks the generation under the block's cache lock
+ *     and fills and reads the map under it: a newer registry resets the
+ *     map (rebuilt lazily by that merge), an older one (a query that began
+ *     before a replacement) maps into a private map for that call;
+ *   - lock order: a block's cache lock, then the registry's. */
+struct block_paths;
 
 struct block_acc {
 	int64_t *v;      /* value per path id */
 	size_t cap;
 };
 
-void block_paths_init(struct block_paths *p);
-void block_paths_release(struct block_paths *p);
+/* A new, empty registry holding one reference (the caller's). */
+struct block_paths *block_paths_new(void);
+/* Another reference to p, which the caller must keep alive meanwhile (hold
+ * a reference, or the lock under which it read the pointer to p). */
+struct block_paths *block_paths_ref(struct block_paths *p);
+/* Drops a reference; the last one frees p. NULL is a no-op. */
+void block_paths_unref(struct block_paths *p);
+/* Entries (paths, with the root) in p. */
+size_t block_paths_size(struct block_paths *p);
+/* Entries of p that the maps of blocks v[0..n) use, with their ancestors:
+ * what p would hold if only those blocks had been merged with it. */
+size_t block_paths_live(struct block_paths *p, struct block *const *v, size_t n);
 /* Adds the values of acc to out, one stack per live path. */
 void block_paths_render(struct block_paths *p, const struct block_acc *acc,
 			struct stacktree *out);
@@ -110,7 +132,8 @@ int block_reader_merge(struct block_reader *r, struct block_paths *paths,
 		       struct block_acc *acc, struct err *e);
 /* Loads what the first merge of this block would (series, stack tree,
  * frame names, the nodes' store-wide path ids), so that it does not have to.
- * Used by the store's warm-up after opening. */
+ * Used by the store's warm-up after opening. Maps nothing if the block
+ * already serves a newer registry than paths. */
 int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct err *e);
 /* Merging to pprof with every symbol the blocks keep (mappings,
  * addresses, lines, functions with files). Each block's locations are
@@ -118,21 +141,26 @@ int block_reader_warm(struct block_reader *r, struct block_paths *paths, struct 
  * identities) and its nodes get store-wide location-path ids, cached in
  * the block's reader cache; a merge adds numbers per path id into a
  * struct block_acc and block_locs_render() builds the profile once. The
- * registry and path tree only grow: one entry per distinct location and
- * location path ever merged to pprof. Addresses are rebased to the first
- * mapping the registry saw with that identity, as pprof's merge does. */
-struct pprof_merger;
+ * registry and path tree grow by one entry per distinct location and
+ * location path merged to pprof, and are replaced and pinned by
+ * generation exactly as struct block_paths is (above). Addresses are
+ * rebased to the first mapping the registry saw with that identity, as
+ * pprof's merge does. */
+struct block_locs;
 
-struct block_locs {
-	pthread_mutex_t mu;
-	struct pprof_merger *reg;    /* symbols only */
-	struct u64map kids;          /* parent path << 32 | location -> path */
-	uint32_t *parent, *loc;      /* per path id; 0 is the root */
-	size_t n, cap;
-};
-
-void block_locs_init(struct block_locs *l);
-void block_locs_release(struct block_locs *l);
+struct block_locs *block_locs_new(void);
+struct block_locs *block_locs_ref(struct block_locs *l);
+void block_locs_unref(struct block_locs *l);
+/* Location paths (with the root) in l; *locations, if given, gets the
+ * number of registry locations. */
+size_t block_locs_size(struct block_locs *l, size_t *locations);
+/* Location paths of l that the maps of blocks v[0..n) use (as
+ * block_paths_live). */
+size_t block_locs_live(struct block_locs *l, struct block *const *v, size_t n);
+/* After a registry was replaced: maps into p and l (either may be NULL)
+ * the nodes that b had mapped into an older one, so that the next query
+ * does not pay for it. Blocks never merged stay unmapped. */
+void block_rebind(struct block *b, struct block_paths *p, struct block_locs *l);
 /* Adds the merged stacks of the series in [from, until) to acc by path id,
  * and into hdr's header: time_nanos (earliest profile), duration_nanos
  * (their sum), period (the largest a selected series had in the block). */

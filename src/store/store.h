@@ -67,6 +67,10 @@ struct store_stats {
 	uint64_t blocks, sealed_blocks, series, profiles, bytes;
 	int64_t min_time, max_time;
 	int warming;                 /* the warm-up after opening is still running */
+	/* In-memory registries the store keeps for merges (0 in a backend
+	 * without them): frame paths, location paths and locations, and how
+	 * often they were started afresh to drop what deleted blocks left. */
+	uint64_t reg_paths, reg_lpaths, reg_locations, reg_rebuilds;
 };
 
 struct store;

@@ -51,8 +51,13 @@ struct sqstore {
 	pthread_mutex_t lmu;          /* the block list and reference counts */
 	struct bref **blocks;         /* sorted by start */
 	size_t n, cap;
-	struct block_paths paths;     /* store-wide frame paths, for merges */
-	struct block_locs locs;       /* store-wide locations, for pprof merges */
+	/* The current registries (block.h), swapped under lmu: store-wide
+	 * frame paths for merges, locations for pprof merges. Each query
+	 * pins the current ones; rmu serialises their replacement. */
+	struct block_paths *paths;
+	struct block_locs *locs;
+	pthread_mutex_t rmu;
+	uint64_t rebuilds;            /* registries replaced (__atomic) */
 	/* Group commit: appends queue here; one leader commits them all. */
 	pthread_mutex_t qmu;
 	pthread_cond_t qcv;
@@ -166,6 +171,27 @@ static void list_remove(struct sqstore *s, size_t i)
 	bref_put(s, r);
 }
 
+/* The current registries, referenced for one query (block.h). */
+static struct block_paths *paths_pin(struct sqstore *s)
+{
+	struct block_paths *p;
+
+	pthread_mutex_lock(&s->lmu);
+	p = block_paths_ref(s->paths);
+	pthread_mutex_unlock(&s->lmu);
+	return p;
+}
+
+static struct block_locs *locs_pin(struct sqstore *s)
+{
+	struct block_locs *l;
+
+	pthread_mutex_lock(&s->lmu);
+	l = block_locs_ref(s->locs);
+	pthread_mutex_unlock(&s->lmu);
+	return l;
+}
+
 /* ---- open and close ------------------------------------------------------- */
 
 static int mkdir_p(const char *path, struct err *e)
@@ -263,8 +289,9 @@ static void sq_close(struct store *st)
 	pthread_mutex_destroy(&s->lmu);
 	pthread_mutex_destroy(&s->qmu);
 	pthread_cond_destroy(&s->qcv);
-	block_paths_release(&s->paths);
-	block_locs_release(&s->locs);
+	pthread_mutex_destroy(&s->rmu);
+	block_paths_unref(s->paths);
+	block_locs_unref(s->locs);
 	free(s->dir);
 	free(s);
 }
@@ -306,7 +333,10 @@ static void *warm_main(void *arg)
 		if (block_end(v[i]->b) <= until - s->cfg.warm)
 			continue;
 		if (block_reader_open(v[i]->b, &r, &e) == 0) {
-			block_reader_warm(r, &s->paths, &e);
+			/* Pinned per block: a rebuild meanwhile is followed. */
+			struct block_paths *p = paths_pin(s);
+			block_reader_warm(r, p, &e);
+			block_paths_unref(p);
 			block_reader_close(r);
 		}
 	}
@@ -348,8 +378,9 @@ static int sq_open(const struct store_config *cfg, struct store **out, struct er
 	pthread_mutex_init(&s->lmu, NULL);
 	pthread_mutex_init(&s->qmu, NULL);
 	pthread_cond_init(&s->qcv, NULL);
-	block_paths_init(&s->paths);
-	block_locs_init(&s->locs);
+	pthread_mutex_init(&s->rmu, NULL);
+	s->paths = block_paths_new();
+	s->locs = block_locs_new();
 	rc = mkdir_p(s->dir, e);
 	snprintf(path, sizeof(path), "%s/blocks", s->dir);
 	rc = rc ? rc : mkdir_p(path, e);
@@ -701,11 +732,12 @@ static int sq_merge(struct store *st, const struct selector *sel, int64_t from,
 		    int64_t until, struct stacktree *out, struct err *e)
 {
 	struct sqstore *s = (struct sqstore *)st;
-	struct merge_q q = {sel, from, until, &s->paths, {NULL, 0}};
+	struct merge_q q = {sel, from, until, paths_pin(s), {NULL, 0}};
 	int rc = each_block(s, from, until, merge_block, &q, e);
 
 	if (!rc)
-		block_paths_render(&s->paths, &q.acc, out);
+		block_paths_render(q.paths, &q.acc, out);
+	block_paths_unref(q.paths);
 	free(q.acc.v);
 	return rc;
 }
@@ -759,11 +791,12 @@ static int sq_merge_pprof(struct store *st, const struct selector *sel, int64_t 
 			  int64_t until, struct pprof_profile **out, struct err *e)
 {
 	struct sqstore *s = (struct sqstore *)st;
-	struct pprof_q q = {sel, from, until, &s->locs, {NULL, 0}, typed_profile(sel->profile_type)};
+	struct pprof_q q = {sel, from, until, locs_pin(s), {NULL, 0}, typed_profile(sel->profile_type)};
 	int rc = each_block(s, from, until, pprof_block, &q, e);
 
 	if (!rc)
-		block_locs_render(&s->locs, &q.acc, q.out);
+		block_locs_render(q.locs, &q.acc, q.out);
+	block_locs_unref(q.locs);
 	free(q.acc.v);
 	if (rc) {
 		pprof_free(q.out);
@@ -995,35 +1028,105 @@ static int seal_due(struct sqstore *s, int64_t now, struct err *e)
 	return rc;
 }
 
-static void apply_retention(struct sqstore *s, int64_t now)
+/* Returns how many blocks went. */
+static size_t apply_retention(struct sqstore *s, int64_t now)
 {
 	uint64_t total = 0;
-	size_t i;
+	size_t i, gone = 0;
 
 	if (s->cfg.retention > 0) {
-		while (s->n && block_end(s->blocks[0]->b) <= now - s->cfg.retention)
+		while (s->n && block_end(s->blocks[0]->b) <= now - s->cfg.retention) {
 			list_remove(s, 0);
+			gone++;
+		}
 	}
 	if (!s->cfg.retention_bytes)
-		return;
+		return gone;
 	for (i = 0; i < s->n; i++)
 		total += block_file_bytes(s->blocks[i]->b);
 	/* Oldest first, and never a block that still takes writes. */
 	while (s->n > 1 && total > s->cfg.retention_bytes && block_sealed(s->blocks[0]->b)) {
 		total -= block_file_bytes(s->blocks[0]->b);
 		list_remove(s, 0);
+		gone++;
 	}
+	return gone;
+}
+
+/* A registry is replaced when entries no live block uses (those of
+ * deleted blocks) outnumber the used ones, and are at least this many:
+ * so memory stays within twice what the live blocks need, and the cost
+ * of a replacement (remapping the live blocks) is paid at most once per
+ * as many entries freed. */
+#define REGISTRY_MIN_GARBAGE 1024
+
+static int registry_due(size_t size, size_t live)
+{
+	return size > live && size - live > live && size - live >= REGISTRY_MIN_GARBAGE;
+}
+
+/* After retention: starts fresh registries if the old ones are mostly
+ * garbage, then remaps the live blocks that had been merged into the old
+ * ones, outside the writer lock. Queries in flight keep the registries
+ * they pinned (block.h). */
+static void registry_shrink(struct sqstore *s)
+{
+	struct block_paths *p, *np = NULL;
+	struct block_locs *l, *nl = NULL;
+	struct block **bv;
+	struct bref **v;
+	size_t n, i, live;
+
+	pthread_mutex_lock(&s->rmu);
+	v = snap_get(s, INT64_MIN, INT64_MAX, &n);
+	bv = xmalloc((n + 1) * sizeof(*bv));
+	for (i = 0; i < n; i++)
+		bv[i] = v[i]->b;
+	p = paths_pin(s);
+	l = locs_pin(s);
+	/* Live first: queries may grow a registry meanwhile, never shrink it. */
+	live = block_paths_live(p, bv, n);
+	if (registry_due(block_paths_size(p), live))
+		np = block_paths_new();
+	live = block_locs_live(l, bv, n);
+	if (registry_due(block_locs_size(l, NULL), live))
+		nl = block_locs_new();
+	if (np || nl) {
+		pthread_mutex_lock(&s->lmu);
+		if (np)
+			s->paths = np;
+		if (nl)
+			s->locs = nl;
+		pthread_mutex_unlock(&s->lmu);
+		/* The store's references to the old ones; ours go below. */
+		if (np)
+			block_paths_unref(p);
+		if (nl)
+			block_locs_unref(l);
+		__atomic_add_fetch(&s->rebuilds, 1, __ATOMIC_RELAXED);
+		for (i = 0; i < n; i++)
+			block_rebind(bv[i], np, nl);
+	}
+	block_paths_unref(p);
+	block_locs_unref(l);
+	free(bv);
+	snap_put(s, v, n);
+	pthread_mutex_unlock(&s->rmu);
 }
 
 static int sq_maintain(struct store *st, int64_t now, struct err *e)
 {
 	struct sqstore *s = (struct sqstore *)st;
+	size_t gone;
 	int rc;
 
 	pthread_mutex_lock(&s->wmu);
 	rc = seal_due(s, now, e);
-	apply_retention(s, now);
+	gone = apply_retention(s, now);
 	pthread_mutex_unlock(&s->wmu);
+	/* Only deleted blocks leave entries that nothing live uses. */
+	if (gone)
+		registry_shrink(s);
 	return rc;
 }
 
@@ -1049,6 +1152,20 @@ static int stats_block(struct block_reader *r, void *ctx, struct err *e)
 	return 0;
 }
 
+static void registry_stats(struct sqstore *s, struct store_stats *out)
+{
+	struct block_paths *p = paths_pin(s);
+	struct block_locs *l = locs_pin(s);
+	size_t locations;
+
+	out->reg_paths = block_paths_size(p);
+	out->reg_lpaths = block_locs_size(l, &locations);
+	out->reg_locations = locations;
+	out->reg_rebuilds = __atomic_load_n(&s->rebuilds, __ATOMIC_RELAXED);
+	block_paths_unref(p);
+	block_locs_unref(l);
+}
+
 static int sq_stats(struct store *st, struct store_stats *out, struct err *e)
 {
 	struct sqstore *s = (struct sqstore *)st;
@@ -1058,6 +1175,7 @@ static int sq_stats(struct store *st, struct store_stats *out, struct err *e)
 
 	memset(out, 0, sizeof(*out));
 	out->warming = __atomic_load_n(&s->warming, __ATOMIC_ACQUIRE);
+	registry_stats(s, out);
 	v = snap_get(s, INT64_MIN, INT64_MAX, &n);
 	for (i = 0; i < n; i++) {
 		out->blocks++;

@@ -370,6 +370,7 @@ def test_metrics(server):
     assert "stackyard_ingest_profiles_total" in text
     assert 'stackyard_http_requests_total{route="ingest",code="200"}' in text
     assert "stackyard_store_blocks" in text
+    assert "stackyard_store_registry_paths" in text
     assert "stackyard_ingest_errors_total{reason=\"bad_pprof\"}" in text
 
 

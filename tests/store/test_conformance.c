@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,12 @@
 
 #include "../../src/base/file.h"
 #include "../../src/base/intern.h"
+#include "../../src/base/u64map.h"
 #include "../../src/pprof/decode.h"
 #include "../../src/pprof/merge.h"
 #include "../../src/store/store.h"
 #include "../pprof/pbtest.h"
+#include "synth.h"
 
 #define SEC STORE_NS_PER_SEC
 #define HOUR (3600 * SEC)
@@ -1101,6 +1104,279 @@ static void test_profiles(void **state)
 	pprof_free(b);
 }
 
+/* ---- registries: what deleted blocks leave behind -------------------------- */
+
+#define DAY (86400LL * SEC)
+#define REG_Q "process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name=\"x\"}"
+
+/* Frame paths, with the root, of the stacks of ps (value 1): what the
+ * store's path registry holds once every block holding ps is merged. */
+static uint64_t path_count(struct pprof_profile **ps, size_t n)
+{
+	struct stacktree *t = stacktree_new();
+	size_t i, nn;
+
+	for (i = 0; i < n; i++)
+		stacktree_add_pprof(t, ps[i], 1);
+	stacktree_nodes(t, &nn);
+	stacktree_free(t);
+	return nn;
+}
+
+/* Location paths (stacks of location indices, root first) of p, with the
+ * root. */
+static uint64_t lpath_count(const struct pprof_profile *p)
+{
+	struct u64map kids;
+	uint64_t n = 1;
+	size_t i, k;
+
+	u64map_init(&kids, 1024);
+	for (i = 0; i < p->nsample; i++) {
+		const struct pprof_sample *s = &p->sample[i];
+		uint32_t g = 0, id;
+		for (k = s->nloc; k-- > 0; g = id) {
+			uint64_t key = (uint64_t)g << 32 | p->sample_loc[s->loc_off + k];
+			if ((id = u64map_get(&kids, key)) == U64MAP_NONE)
+				u64map_put(&kids, key, id = (uint32_t)n++);
+		}
+	}
+	u64map_release(&kids);
+	return n;
+}
+
+/* The store's registries hold exactly what merging ps (every profile the
+ * store's blocks hold, all of them merged before) takes: the oracle is
+ * pprof_merge of ps and the stacktree of ps. */
+static void assert_registry(struct fx *f, struct pprof_profile **ps, size_t n, uint64_t rebuilds)
+{
+	struct pprof_profile *m = NULL;
+	struct store_stats st;
+	struct err e = {0};
+
+	assert_int_equal(pprof_merge(ps, n, &m, &e), 0);
+	assert_int_equal(store_stats(f->s, &st, &e), 0);
+	assert_int_equal(st.reg_rebuilds, rebuilds);
+	assert_int_equal(st.reg_paths, path_count(ps, n));
+	assert_int_equal(st.reg_lpaths, lpath_count(m));
+	assert_int_equal(st.reg_locations, m->nlocation);
+	pprof_free(m);
+}
+
+static void must_merge_pprof(struct fx *f, int64_t from, int64_t until)
+{
+	struct pprof_profile *got = NULL;
+	struct selector *x = sel(REG_Q);
+	struct err e = {0};
+
+	if (store_merge_pprof(f->s, x, from, until, &got, &e) < 0)
+		fail_msg("merge_pprof: %s", e.msg);
+	pprof_free(got);
+	selector_free(x);
+}
+
+/* Blocks with symbols of their own go by retention: the registries are
+ * started afresh and hold what the remaining blocks need, no more; merges
+ * (flame graph and pprof) stay those of the remaining profiles. */
+static void test_registry_after_retention(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *all[18], **live = all + 12;
+	int64_t ts[6];
+	struct err e = {0};
+	char *t, name[32];
+	size_t i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "old%zu", i);
+		all[2 * i] = synth_profile(name, 300, 4);
+		all[2 * i + 1] = testdata_load("etcd-cpu.pb.gz");
+		must_put(f, all[2 * i], "x", T0 + (int64_t)i * 2 * HOUR);
+		must_put(f, all[2 * i + 1], "x", T0 + (int64_t)i * 2 * HOUR + 60 * SEC);
+	}
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "live%zu", i);
+		live[i] = i % 2 ? synth_profile(name, 20, 3) : testdata_load("etcd-cpu.pb.gz");
+		ts[i] = T0 + 40 * DAY + (int64_t)(i / 2) * 2 * HOUR + (int64_t)(i % 2) * 60 * SEC;
+		must_put(f, live[i], "x", ts[i]);
+	}
+	t = type_of(live[1], 1, normalize_profile_name(live[1], 1));
+	assert_true(!strncmp(REG_Q, t, strlen(t)));
+	free(t);
+	assert_merge(f, REG_Q, T0, T0 + 41 * DAY, all, 18, 1);
+	must_merge_pprof(f, T0, T0 + 41 * DAY);
+	assert_registry(f, all, 18, 0);
+	if (store_maintain(f->s, T0 + 40 * DAY + 6 * HOUR, &e) < 0)
+		fail_msg("maintain: %s", e.msg);
+	assert_registry(f, live, 6, 1);
+	assert_merge(f, REG_Q, T0, T0 + 41 * DAY, live, 6, 1);
+	assert_pprof_merge(f, REG_Q, T0, T0 + 41 * DAY, live, ts, 6, 1);
+	assert_pprof_merge(f, REG_Q, T0 + 40 * DAY, T0 + 40 * DAY + 2 * HOUR, live, ts, 6, 1);
+	assert_registry(f, live, 6, 1);
+	/* Nothing deleted: nothing to rebuild. */
+	if (store_maintain(f->s, T0 + 40 * DAY + 7 * HOUR, &e) < 0)
+		fail_msg("maintain: %s", e.msg);
+	assert_registry(f, live, 6, 1);
+	for (i = 0; i < 18; i++)
+		pprof_free(all[i]);
+}
+
+/* The warm-up after opening maps blocks that retention deletes meanwhile,
+ * and a registry may be replaced under it: answers stay right, and the
+ * registries hold at least what the live blocks need. */
+static void test_registry_warm_up(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *old[4], *live[2] = {testdata_load("etcd-cpu.pb.gz"),
+						  synth_profile("live", 20, 3)};
+	int64_t ts[2] = {T0 + 40 * DAY, T0 + 40 * DAY + 2 * HOUR};
+	struct store_stats st;
+	struct err e = {0};
+	char name[32];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "old%d", i);
+		old[i] = synth_profile(name, 600, 4);
+		must_put(f, old[i], "x", T0 + i * 2 * HOUR);
+	}
+	for (i = 0; i < 2; i++)
+		must_put(f, live[i], "x", ts[i]);
+	assert_merge(f, REG_Q, T0, T0 + 8 * HOUR, old, 4, 1);
+	f->cfg.warm = 60 * DAY;
+	reopen(f);
+	if (store_maintain(f->s, T0 + 40 * DAY + 3 * HOUR, &e) < 0)
+		fail_msg("maintain: %s", e.msg);
+	assert_merge(f, REG_Q, T0, T0 + 41 * DAY, live, 2, 1);
+	assert_pprof_merge(f, REG_Q, T0, T0 + 41 * DAY, live, ts, 2, 1);
+	for (i = 0; i < 1000; i++) {
+		if (store_stats(f->s, &st, &e) < 0)
+			fail_msg("stats: %s", e.msg);
+		if (!st.warming)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st.warming, 0);
+	assert_merge(f, REG_Q, T0, T0 + 41 * DAY, live, 2, 1);
+	assert_true(st.reg_paths >= path_count(live, 2));
+	for (i = 0; i < 4; i++)
+		pprof_free(old[i]);
+	pprof_free(live[0]);
+	pprof_free(live[1]);
+}
+
+/* A query thread merging (flame graph and pprof) the live blocks while
+ * the main thread keeps making registries mostly garbage and replacing
+ * them: every answer is right, whichever registry it pinned, and nothing
+ * races (run it under ThreadSanitizer too). Successive registries number
+ * the live blocks' paths alike here (rebinding follows block order), so a
+ * query reading another generation's ids is caught by test_registry.c's
+ * deterministic case, not here. */
+struct reg_reader {
+	struct store *s;
+	int64_t from, until;
+	const char *want, *wantp;
+	int stop;               /* __atomic */
+	unsigned runs;
+	char bad[600];
+};
+
+static void *reg_reader_main(void *arg)
+{
+	struct reg_reader *q = arg;
+	struct selector *x = NULL;
+	struct err e = {0};
+
+	if (selector_parse(REG_Q, strlen(REG_Q), &x, &e) < 0) {
+		snprintf(q->bad, sizeof(q->bad), "selector: %s", e.msg);
+		return NULL;
+	}
+	while (!__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE) && !q->bad[0]) {
+		struct stacktree *t = stacktree_new();
+		struct pprof_profile *p = NULL;
+		struct buf b = BUF_INIT;
+		char *c = NULL;
+		if (store_merge(q->s, x, q->from, q->until, t, &e) < 0 ||
+		    store_merge_pprof(q->s, x, q->from, q->until, &p, &e) < 0) {
+			snprintf(q->bad, sizeof(q->bad), "query: %s", e.msg);
+		} else {
+			stacktree_write_folded(t, &b);
+			buf_putc(&b, '\0');
+			c = canonical(p, 0);
+			if (strcmp((char *)b.data, q->want))
+				snprintf(q->bad, sizeof(q->bad), "flame graph %u differs", q->runs);
+			else if (strcmp(c, q->wantp))
+				snprintf(q->bad, sizeof(q->bad), "pprof %u differs", q->runs);
+		}
+		q->runs++;
+		free(c);
+		buf_release(&b);
+		pprof_free(p);
+		stacktree_free(t);
+	}
+	selector_free(x);
+	return NULL;
+}
+
+#define REG_ROUNDS 24
+
+static void test_registry_concurrent(void **state)
+{
+	struct fx *f = *state;
+	struct pprof_profile *live[3] = {testdata_load("etcd-cpu.pb.gz"), synth_profile("live", 20, 3),
+					 testdata_load("etcd-cpu.pb.gz")};
+	int64_t ts[3] = {T0 + 40 * DAY, T0 + 40 * DAY + 60 * SEC, T0 + 40 * DAY + 2 * HOUR};
+	struct reg_reader q = {0};
+	struct pprof_profile *m = NULL;
+	struct store_stats st;
+	struct err e = {0};
+	pthread_t th;
+	uint64_t big;
+	char name[32];
+	int r;
+
+	for (r = 0; r < 3; r++)
+		must_put(f, live[r], "x", ts[r]);
+	assert_int_equal(pprof_merge(live, 3, &m, &e), 0);
+	q.s = f->s;
+	q.from = T0 + 40 * DAY;
+	q.until = T0 + 41 * DAY;
+	q.want = expected(live, 3, 1);
+	q.wantp = canonical(m, 1);
+	assert_merge(f, REG_Q, q.from, q.until, live, 3, 1);
+	must_merge_pprof(f, q.from, q.until);
+	assert_int_equal(store_stats(f->s, &st, &e), 0);
+	/* Old blocks big enough that each makes the registries mostly garbage. */
+	big = (st.reg_paths > st.reg_lpaths ? st.reg_paths : st.reg_lpaths) / 2 + 400;
+	assert_int_equal(pthread_create(&th, NULL, reg_reader_main, &q), 0);
+	for (r = 0; r < REG_ROUNDS; r++) {
+		struct pprof_profile *old;
+		int64_t at = T0 + (int64_t)r * 2 * HOUR;
+		snprintf(name, sizeof(name), "old%d", r);
+		old = synth_profile(name, (uint32_t)big, 4);
+		must_put(f, old, "x", at);
+		assert_merge(f, REG_Q, at, at + 2 * HOUR, &old, 1, 1);
+		must_merge_pprof(f, at, at + 2 * HOUR);
+		if (store_maintain(f->s, T0 + 40 * DAY + 3 * HOUR, &e) < 0)
+			fail_msg("maintain: %s", e.msg);
+		assert_int_equal(store_stats(f->s, &st, &e), 0);
+		assert_int_equal(st.reg_rebuilds, r + 1);
+		pprof_free(old);
+	}
+	__atomic_store_n(&q.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	if (q.bad[0])
+		fail_msg("%s", q.bad);
+	assert_true(q.runs > 0);
+	print_message("concurrent queries: %u\n", q.runs);
+	assert_registry(f, live, 3, REG_ROUNDS);
+	free((char *)q.want);
+	free((char *)q.wantp);
+	pprof_free(m);
+	for (r = 0; r < 3; r++)
+		pprof_free(live[r]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1124,6 +1400,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_merge_pprof_old_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_pprof_unsymbolized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_after_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_concurrent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_warm_up, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,6 +154,17 @@ fi
 
 echo
 BUILD="$BUILD" BIN="$BIN" bash bench/store.sh
+# Store registries under code churn: RSS and merge times over 30 simulated days.
+if [ -x "$BUILD/bench/bench_registry" ]; then
+	REGDIR="$BUILD/bench-registry-run"
+	rm -rf "$REGDIR"
+	mkdir -p "$REGDIR"
+	echo
+	echo "-- store registries under code churn (bench/bench_registry.c)"
+	echo "  \$ $BUILD/bench/bench_registry --days 30 --dir $REGDIR"
+	"$BUILD/bench/bench_registry" --days 30 --dir "$REGDIR" | sed 's/^/  /'
+	rm -rf "$REGDIR"
+fi
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/reopen.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/server.sh
 echo; BUILD="$BUILD" BIN="$BIN" bash bench/agent.sh

@@ -277,12 +277,19 @@ def test_down_server_costs_bounded_memory_and_drops_are_counted(
     cap = 6000
     port = free_port()  # nothing listens there
     agent = Agent(tmp_path, "--server", "http://127.0.0.1:%d" % port, "--frequency", FREQ,
-                  "--interval", "100ms", "--comm", "burn_c", "--queue-bytes", cap)
+                  "--interval", "100ms", "--comm", "burn_c", "--comm", "sysc",
+                  "--queue-bytes", cap)
+    # The symbolizer loads tables once, when it first needs them: the
+    # binaries' at their first frames, /proc/kallsyms (~6 MB here) at the
+    # first kernel frame, which a CPU-bound burn_c may give only seconds in
+    # on a loaded machine (a failed run grew 16 -> 22 MB after the first
+    # reading). sysc, in the kernel all the time, gives kernel frames at
+    # once; it ends before the first reading.
+    assert subprocess.run([workloads["sysc"], "0.3"], timeout=60).returncode == 0
     p = subprocess.Popen([workloads["burn_c"], "3"])
     # The first reading once the queue is full: by then the workload's
     # binaries are symbolized (their symbol tables loaded) and the queue holds
-    # its cap, so what grows after it would be the queue's doing. A fixed
-    # sleep measured from before symbolization on a loaded machine.
+    # its cap, so what grows after it would be the queue's doing.
     deadline = time.time() + 30
     while "queue full" not in agent.log():
         assert time.time() < deadline, agent.log()

@@ -171,6 +171,19 @@ static void list_remove(struct sqstore *s, size_t i)
 	bref_put(s, r);
 }
 
+/* Retention removed the block since the caller's snapshot was taken: its
+ * paths would only fill the registries with what no query can ask for,
+ * after maintenance counted what the live blocks need (warm_main). */
+static int bref_doomed(struct sqstore *s, struct bref *r)
+{
+	int d;
+
+	pthread_mutex_lock(&s->lmu);
+	d = r->doomed;
+	pthread_mutex_unlock(&s->lmu);
+	return d;
+}
+
 /* The current registries, referenced for one query (block.h). */
 static struct block_paths *paths_pin(struct sqstore *s)
 {
@@ -330,7 +343,7 @@ static void *warm_main(void *arg)
 	for (i = n; i-- > 0 && !__atomic_load_n(&s->warm_stop, __ATOMIC_ACQUIRE);) {
 		struct block_reader *r;
 		struct err e = {0};
-		if (block_end(v[i]->b) <= until - s->cfg.warm)
+		if (block_end(v[i]->b) <= until - s->cfg.warm || bref_doomed(s, v[i]))
 			continue;
 		if (block_reader_open(v[i]->b, &r, &e) == 0) {
 			/* Pinned per block: a rebuild meanwhile is followed. */

@@ -2,7 +2,7 @@
  * Prometheus users know.
  *
  *   global:
- *     max_targets: 10000              # default 10000: units (target x
+ *     max_targets: 100000             # default 100000: units (target x
  *                                     # profile type) scraped in all
  *   scrape_configs:
  *     - job_name: api
@@ -124,7 +124,11 @@ struct scrape_job {
 	int line;
 };
 
-#define SCRAPE_DEFAULT_MAX_TARGETS 10000
+/* High enough that no configuration that ran before the cap existed
+ * (static targets were capped at 100,000 per list, file_sd not at all in
+ * total) loses targets by default: 20,000 targets with the five default
+ * profile types. It bounds what files from elsewhere can make us run. */
+#define SCRAPE_DEFAULT_MAX_TARGETS 100000
 
 struct scrape_config {
 	struct scrape_job *jobs;

@@ -68,6 +68,16 @@ static struct scrape_config *config(const char *text)
 }
 
 /* A store in fx->dir/data (fx->dir exists) and a scraper running text. */
+/* Writes text to path, which must succeed. */
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
 static void start_in(struct fixture *fx, const char *text)
 {
 	struct store_config sc = {0};
@@ -254,17 +264,13 @@ static void test_reload_returns_with_file_sd_targets(void **state)
 	struct fixture fx;
 	char sd[128], path[160], *cfg, *j;
 	struct buf b = BUF_INIT;
-	FILE *f;
 
 	(void)state;
 	start(&fx, "scrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['127.0.0.1:1']}]\n");
 	snprintf(sd, sizeof(sd), "%s/sd", fx.dir);
 	assert_int_equal(mkdir(sd, 0700), 0);
 	snprintf(path, sizeof(path), "%s/t.json", sd);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("[{\"targets\": [\"127.0.0.1:5\", \"127.0.0.1:6\"]}]", f);
-	fclose(f);
+	put_file(path, "[{\"targets\": [\"127.0.0.1:5\", \"127.0.0.1:6\"]}]");
 	buf_printf(&b, "scrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['127.0.0.1:1']}]\n"
 		   "  - job_name: sd\n    file_sd_configs: [{files: ['%s/*.json']}]\n%s", sd, cpu_only);
 	cfg = (char *)buf_detach(&b, NULL);
@@ -291,12 +297,8 @@ static void test_file_limit_shown(void **state)
 	snprintf(sd, sizeof(sd), "%s/sd", fx.dir);
 	assert_int_equal(mkdir(sd, 0700), 0);
 	for (i = 0; i <= FILESD_MAX_FILES; i++) {
-		FILE *f;
 		snprintf(path, sizeof(path), "%s/t%05zu.json", sd, i);
-		f = fopen(path, "w");
-		assert_non_null(f);
-		fputs("[]", f);
-		fclose(f);
+		put_file(path, "[]");
 	}
 	buf_printf(&b, "scrape_configs:\n  - job_name: sd\n    file_sd_configs: [{files: ['%s/*.json']}]\n",
 		   sd);
@@ -321,7 +323,6 @@ static void test_reload_keeps_file_sd_units(void **state)
 	struct fixture fx;
 	char sd[128], path[160], *cfg, *j;
 	struct buf b = BUF_INIT;
-	FILE *f;
 	int i;
 
 	(void)state;
@@ -330,10 +331,7 @@ static void test_reload_keeps_file_sd_units(void **state)
 	snprintf(sd, sizeof(sd), "%s/sd", fx.dir);
 	assert_int_equal(mkdir(sd, 0700), 0);
 	snprintf(path, sizeof(path), "%s/t.json", sd);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("[{\"targets\": [\"127.0.0.1:7\"]}]", f);
-	fclose(f);
+	put_file(path, "[{\"targets\": [\"127.0.0.1:7\"]}]");
 	buf_printf(&b, "scrape_configs:\n  - job_name: sd\n    scrape_interval: 1s\n"
 		   "    file_sd_configs: [{files: ['%s/*.json']}]\n%s", sd, cpu_only);
 	cfg = (char *)buf_detach(&b, NULL);

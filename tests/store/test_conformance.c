@@ -132,6 +132,23 @@ static char *merged(struct fx *f, const char *q, int64_t from, int64_t until)
 	return (char *)buf_detach(&b, NULL);
 }
 
+/* Waits (up to 10 s) for the store's warm-up to end; st gets the stats. */
+static void wait_warm(struct fx *f, struct store_stats *st)
+{
+	struct err e = {0};
+	int k;
+
+	for (k = 0; k < 1000; k++) {
+		if (store_stats(f->s, st, &e) < 0)
+			fail_msg("stats: %s", e.msg);
+		if (!st->warming)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st->warming, 0);
+}
+
+
 /* Folded text of the in-memory merge of ps (the oracle). */
 static char *expected(struct pprof_profile **ps, size_t n, int vi)
 {
@@ -458,14 +475,7 @@ static void test_warm_up(void **state)
 	reopen(f);
 	reopen(f); /* closed while (probably) warming */
 	during = merged(f, q, T0, T0 + 12 * HOUR);
-	for (k = 0; k < 1000; k++) {
-		if (store_stats(f->s, &st, &e) < 0)
-			fail_msg("stats: %s", e.msg);
-		if (!st.warming)
-			break;
-		usleep(10000);
-	}
-	assert_int_equal(st.warming, 0);
+	wait_warm(f, &st);
 	after = merged(f, q, T0, T0 + 12 * HOUR);
 	assert_string_equal(during, before);
 	assert_string_equal(after, before);
@@ -1249,14 +1259,7 @@ static void test_registry_warm_up(void **state)
 		fail_msg("maintain: %s", e.msg);
 	assert_merge(f, REG_Q, T0, T0 + 41 * DAY, live, 2, 1);
 	assert_pprof_merge(f, REG_Q, T0, T0 + 41 * DAY, live, ts, 2, 1);
-	for (i = 0; i < 1000; i++) {
-		if (store_stats(f->s, &st, &e) < 0)
-			fail_msg("stats: %s", e.msg);
-		if (!st.warming)
-			break;
-		usleep(10000);
-	}
-	assert_int_equal(st.warming, 0);
+	wait_warm(f, &st);
 	assert_merge(f, REG_Q, T0, T0 + 41 * DAY, live, 2, 1);
 	assert_true(st.reg_paths >= path_count(live, 2));
 	for (i = 0; i < 4; i++)
